@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Includes and tiny utilities every Neutrino BPF object uses. UAPI headers
+ * only: networking programs need no vmlinux.h. */
+#ifndef NT_BPF_COMMON_H
+#define NT_BPF_COMMON_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "neutrino/abi.h"
+#include "neutrino/drop_reasons.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#define NT_INLINE static __always_inline
+
+NT_INLINE int nt_mac_eq(const __u8 *a, const __u8 *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		(a[4] ^ b[4]) | (a[5] ^ b[5])) == 0;
+}
+
+NT_INLINE void nt_mac_copy(__u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(dst, src, NT_ETH_ALEN);
+}
+
+/* Group bit: broadcast and multicast (and so "flood") destinations. */
+NT_INLINE int nt_mac_is_multicast(const __u8 *mac)
+{
+	return mac[0] & 1;
+}
+
+/* IPv4 address as the ABI's IPv4-mapped IPv6 form. */
+NT_INLINE void nt_ip_from_v4(union nt_ip *ip, __be32 v4)
+{
+	ip->w[0] = 0;
+	ip->w[1] = 0;
+	ip->w[2] = bpf_htonl(0x0000ffff);
+	ip->w[3] = v4;
+}
+
+#endif

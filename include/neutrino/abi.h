@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Neutrino datapath ABI: every map key/value and enum shared by the BPF
+ * programs and the C++ loader. Compiled by both sides; sizes are asserted on
+ * both sides so a layout drift breaks the build, not the datapath.
+ *
+ * Rules: fixed-width types, network-order fields typed __be*, padding written
+ * out, no implicit holes. Bump NT_ABI_VERSION on any incompatible change; the
+ * pin path carries it so an upgrade never meets a map of the old layout.
+ */
+#ifndef NEUTRINO_ABI_H
+#define NEUTRINO_ABI_H
+
+#include <linux/types.h>
+
+#define NT_ABI_VERSION 1
+
+#define NT_ETH_ALEN 6
+
+/* Limits the compile step enforces and the BPF loops are bounded by. */
+#define NT_MAX_PORTS 65536
+#define NT_MAX_NETWORKS 16384
+#define NT_MAX_FDB 262144
+#define NT_MAX_NEIGH 262144
+#define NT_MAX_FLOOD_SLOTS 64 /* local ports + remote VTEPs flooded per network */
+
+/*
+ * An address of either family in one 16-byte field: IPv6 as is, IPv4 as an
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d), so keys never need a union and
+ * IPv6 arrives without an ABI break.
+ */
+union nt_ip {
+	__u8 b[16];
+	__be32 w[4];
+};
+
+/* Network types (provider:network_type). Stable numbers. */
+enum nt_net_type {
+	NT_NET_LOCAL = 1,
+	NT_NET_FLAT = 2,
+	NT_NET_VLAN = 3,
+	NT_NET_VXLAN = 4,
+	NT_NET_GRE = 5,
+};
+
+/* ---- nt_ports: tap ifindex -> the Neutron port bound to it ---------------- */
+enum nt_port_flags {
+	NT_PORT_ADMIN_UP = 1u << 0,
+	NT_PORT_SECURITY = 1u << 1, /* port_security_enabled: anti-spoofing + SGs */
+};
+
+struct nt_port_key {
+	__u32 ifindex;
+};
+
+struct nt_port {
+	__u32 net_id;     /* compact network id, see nt_net_key */
+	__u32 flags;      /* enum nt_port_flags */
+	__u8 mac[NT_ETH_ALEN];
+	__u16 mtu;        /* the network's mtu, host order */
+	__u32 port_tag;   /* stable compact id of the Neutron port (zone, stats) */
+};
+
+/* ---- nt_nets: per-network parameters --------------------------------------- */
+enum nt_net_flags {
+	NT_NET_ADMIN_UP = 1u << 0,
+	NT_NET_EXTERNAL = 1u << 1, /* router:external */
+};
+
+struct nt_net_key {
+	__u32 net_id;
+};
+
+struct nt_net {
+	__u32 type;        /* enum nt_net_type */
+	__u32 seg_id;      /* VLAN id, VNI or GRE key; 0 for local/flat */
+	__u16 mtu;
+	__u16 flags;       /* enum nt_net_flags */
+	__u32 flood_count; /* valid slots in nt_flood for this network */
+};
+
+/* ---- nt_fdb: (network, MAC) -> where that MAC lives ------------------------ */
+enum nt_fdb_flags {
+	NT_FDB_LOCAL = 1u << 0,  /* a tap on this host: ifindex is valid */
+	NT_FDB_REMOTE = 1u << 1, /* behind another host: vtep is valid */
+	NT_FDB_ROUTER = 1u << 2, /* a router interface MAC: route, don't switch */
+};
+
+struct nt_fdb_key {
+	__u32 net_id;
+	__u8 mac[NT_ETH_ALEN];
+	__u8 pad[2];
+};
+
+struct nt_fdb_entry {
+	__u32 ifindex;
+	__u32 flags; /* enum nt_fdb_flags */
+	union nt_ip vtep;
+};
+
+/* ---- nt_flood: (network, slot) -> one copy target for BUM frames ------------ */
+struct nt_flood_key {
+	__u32 net_id;
+	__u32 slot; /* 0 .. nt_net.flood_count-1 */
+};
+
+struct nt_flood_entry {
+	__u32 ifindex; /* local tap, or the uplink for a remote VTEP */
+	__u32 flags;   /* enum nt_fdb_flags: LOCAL or REMOTE */
+	union nt_ip vtep;
+};
+
+/* ---- nt_neigh: (network, IP) -> MAC, for the ARP / ND responder ------------- */
+enum nt_neigh_flags {
+	NT_NEIGH_PORT = 1u << 0,   /* a port's fixed IP */
+	NT_NEIGH_ROUTER = 1u << 1, /* a router interface (gateway) IP */
+	NT_NEIGH_REMOTE = 1u << 2, /* owner bound to another host */
+};
+
+struct nt_neigh_key {
+	__u32 net_id;
+	__u32 pad;
+	union nt_ip ip;
+};
+
+struct nt_neigh {
+	__u8 mac[NT_ETH_ALEN];
+	__u16 flags; /* enum nt_neigh_flags */
+	__u32 port_tag;
+};
+
+/* ---- nt_drop_stats / nt_port_stats: counters (per-CPU) ---------------------- */
+struct nt_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-port counters, indexed by nt_port.port_tag in a per-CPU hash. */
+struct nt_port_stats {
+	struct nt_counter from_vm;   /* tap TC ingress: frames the VM sent */
+	struct nt_counter to_vm;     /* tap TC egress: frames delivered to the VM */
+	struct nt_counter arp_reply; /* ARP requests answered by the responder */
+	struct nt_counter flooded;   /* BUM frames replicated */
+	struct nt_counter dropped;
+};
+
+/*
+ * Trace mode: a caller of BPF_PROG_TEST_RUN (tests, `neutrino trace`) puts
+ * the two magic words in skb->cb[0..1]; the program then has no side effects
+ * (no counters, no clones, no state) and reports its decision in cb[2..4].
+ * Two 32-bit words make an accidental match on real traffic negligible.
+ */
+#define NT_TRACE_MAGIC0 0x4e545452u /* "NTTR" */
+#define NT_TRACE_MAGIC1 0x41434521u /* "ACE!" */
+
+enum nt_verdict {
+	NT_VERDICT_NONE = 0,
+	NT_VERDICT_PASS = 1,     /* up the stack untouched */
+	NT_VERDICT_REDIRECT = 2, /* cb[3] = target ifindex */
+	NT_VERDICT_FLOOD = 3,    /* cb[3] = copies that would be made */
+	NT_VERDICT_REPLY = 4,    /* answered in place, back out the same tap */
+	NT_VERDICT_DROP = 5,     /* cb[4] = enum nt_drop_reason */
+	NT_VERDICT_DELIVER = 6,  /* egress: handed to the VM */
+};
+
+struct nt_trace_cb {
+	__u32 magic0;
+	__u32 magic1;
+	__u32 verdict; /* enum nt_verdict */
+	__u32 target;  /* ifindex or copy count, see enum nt_verdict */
+	__u32 reason;  /* enum nt_drop_reason */
+};
+
+/* ---- Userspace-only maps, pinned with the rest ------------------------------
+ * The programs never read these. They keep the names that make the maps
+ * readable (port and network ids for `port list`, `trace`, `monitor`) and the
+ * loader's record of what it attached, so a restarted loader, `status` and
+ * `destroy` know what is Neutrino's without any file outside bpffs. */
+#define NT_ID_LEN 40   /* a UUID (36) + NUL, padded */
+#define NT_NAME_LEN 48 /* a Neutron name, truncated for display */
+#define NT_IFNAME_LEN 16
+
+struct nt_port_info { /* key: __u32 port_tag */
+	char id[NT_ID_LEN];
+	char name[NT_NAME_LEN];
+	char ifname[NT_IFNAME_LEN];
+	__u32 ifindex;
+	__u32 net_id;
+};
+
+struct nt_net_info { /* key: struct nt_net_key */
+	char id[NT_ID_LEN];
+	char name[NT_NAME_LEN];
+};
+
+enum nt_attach_mode {
+	NT_ATTACH_TCX = 1, /* bpf_link pinned under links/ */
+	NT_ATTACH_CLS = 2, /* cls_bpf filter on clsact, handle NT_TC_HANDLE */
+};
+
+enum nt_attach_flags {
+	NT_ATTACH_CREATED_QDISC = 1u << 0, /* clsact was created by Neutrino */
+};
+
+#define NT_TC_HANDLE 0x4e54 /* "NT" */
+#define NT_TC_PRIORITY 1
+
+struct nt_attach_key {
+	__u32 ifindex;
+	__u32 ingress; /* 1 = ingress hook, 0 = egress hook */
+};
+
+struct nt_attach {
+	__u32 mode;    /* enum nt_attach_mode */
+	__u32 flags;   /* enum nt_attach_flags */
+	__u32 prog_id; /* the program Neutrino attached (never detach another) */
+	__u32 pad;
+	char ifname[NT_IFNAME_LEN];
+	char netns[NT_NAME_LEN]; /* named netns of the interface, "" = the loader's */
+};
+
+/* ---- size asserts, compiled by BPF and C++ alike ---------------------------- */
+#ifdef __cplusplus
+#define NT_STATIC_ASSERT static_assert
+#else
+#define NT_STATIC_ASSERT _Static_assert
+#endif
+
+NT_STATIC_ASSERT(sizeof(union nt_ip) == 16, "nt_ip");
+NT_STATIC_ASSERT(sizeof(struct nt_port_key) == 4, "nt_port_key");
+NT_STATIC_ASSERT(sizeof(struct nt_port) == 20, "nt_port");
+NT_STATIC_ASSERT(sizeof(struct nt_net_key) == 4, "nt_net_key");
+NT_STATIC_ASSERT(sizeof(struct nt_net) == 16, "nt_net");
+NT_STATIC_ASSERT(sizeof(struct nt_fdb_key) == 12, "nt_fdb_key");
+NT_STATIC_ASSERT(sizeof(struct nt_fdb_entry) == 24, "nt_fdb_entry");
+NT_STATIC_ASSERT(sizeof(struct nt_flood_key) == 8, "nt_flood_key");
+NT_STATIC_ASSERT(sizeof(struct nt_flood_entry) == 24, "nt_flood_entry");
+NT_STATIC_ASSERT(sizeof(struct nt_neigh_key) == 24, "nt_neigh_key");
+NT_STATIC_ASSERT(sizeof(struct nt_neigh) == 12, "nt_neigh");
+NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");
+NT_STATIC_ASSERT(sizeof(struct nt_port_stats) == 80, "nt_port_stats");
+NT_STATIC_ASSERT(sizeof(struct nt_trace_cb) == 20, "nt_trace_cb");
+NT_STATIC_ASSERT(sizeof(struct nt_port_info) == 112, "nt_port_info");
+NT_STATIC_ASSERT(sizeof(struct nt_net_info) == 88, "nt_net_info");
+NT_STATIC_ASSERT(sizeof(struct nt_attach_key) == 8, "nt_attach_key");
+NT_STATIC_ASSERT(sizeof(struct nt_attach) == 80, "nt_attach");
+
+#endif /* NEUTRINO_ABI_H */
