@@ -1,0 +1,179 @@
+// The compile step: a validated State and this host's interface indexes in,
+// the exact BPF map entries out. Deterministic: same input, same entries.
+#include "maps/compile.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace neutrino {
+
+uint32_t compact_id_hint(const std::string& id) {
+    if (id.size() >= 8 && std::all_of(id.begin(), id.begin() + 8, [](unsigned char c) {
+            return std::isxdigit(c) != 0;
+        })) {
+        uint32_t v = static_cast<uint32_t>(std::stoul(id.substr(0, 8), nullptr, 16));
+        return v ? v : 1;
+    }
+    uint32_t h = 2166136261u;  // FNV-1a: ids that are not UUIDs still spread
+    for (unsigned char c : id) {
+        h ^= c;
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+// Ids stay stable when unrelated resources come and go; only a collision
+// (rare: 32 bits of a UUID) moves the later id, in sorted order.
+std::map<std::string, uint32_t> assign_compact_ids(std::vector<std::string> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::map<std::string, uint32_t> out;
+    std::set<uint32_t> used;
+    for (const auto& id : ids) {
+        uint32_t v = compact_id_hint(id);
+        while (v == 0 || used.count(v)) v++;
+        used.insert(v);
+        out[id] = v;
+    }
+    return out;
+}
+
+namespace {
+
+uint32_t abi_net_type(NetworkType t) {
+    switch (t) {
+        case NetworkType::Local: return NT_NET_LOCAL;
+        case NetworkType::Flat: return NT_NET_FLAT;
+        case NetworkType::Vlan: return NT_NET_VLAN;
+        case NetworkType::Vxlan: return NT_NET_VXLAN;
+        case NetworkType::Gre: return NT_NET_GRE;
+    }
+    return 0;
+}
+
+template <class T>
+T zeroed() {
+    T v;
+    std::memset(&v, 0, sizeof v);
+    return v;
+}
+
+// Fixed-size, NUL-terminated copy (names longer than the field are cut).
+template <size_t N>
+void copy_name(char (&dst)[N], const std::string& src) {
+    std::memset(dst, 0, N);
+    std::memcpy(dst, src.data(), std::min(src.size(), N - 1));
+}
+
+void add_port_entries(const Port& port, const Network& net, const LocalPort& lp, MapEntries& e) {
+    auto pk = zeroed<nt_port_key>();
+    pk.ifindex = lp.ifindex;
+    auto pv = zeroed<nt_port>();
+    pv.net_id = lp.net_id;
+    pv.flags = (port.admin_state_up && net.admin_state_up ? NT_PORT_ADMIN_UP : 0) |
+               (port.port_security_enabled ? NT_PORT_SECURITY : 0);
+    std::copy(port.mac_address.b.begin(), port.mac_address.b.end(), pv.mac);
+    pv.mtu = static_cast<uint16_t>(std::min<uint32_t>(net.mtu, 0xffff));
+    pv.port_tag = lp.port_tag;
+    e.ports[pk] = pv;
+
+    auto info = zeroed<nt_port_info>();
+    copy_name(info.id, port.id);
+    copy_name(info.name, port.name);
+    copy_name(info.ifname, lp.interface_name);
+    info.ifindex = lp.ifindex;
+    info.net_id = lp.net_id;
+    e.port_info[lp.port_tag] = info;
+
+    auto fk = zeroed<nt_fdb_key>();
+    fk.net_id = lp.net_id;
+    std::copy(port.mac_address.b.begin(), port.mac_address.b.end(), fk.mac);
+    auto fv = zeroed<nt_fdb_entry>();
+    fv.ifindex = lp.ifindex;
+    fv.flags = NT_FDB_LOCAL;
+    e.fdb[fk] = fv;
+
+    // The ARP/ND responder answers for fixed IPs only: allowed-address-pair
+    // VIPs move between VMs, so their owner answers for them.
+    for (const auto& fip : port.fixed_ips) {
+        auto nk = zeroed<nt_neigh_key>();
+        nk.net_id = lp.net_id;
+        nk.ip = fip.ip_address.to_abi();
+        auto nv = zeroed<nt_neigh>();
+        std::copy(port.mac_address.b.begin(), port.mac_address.b.end(), nv.mac);
+        nv.flags = NT_NEIGH_PORT;
+        nv.port_tag = lp.port_tag;
+        e.neigh[nk] = nv;
+    }
+}
+
+void add_network_entries(const Network& net, uint32_t net_id, std::vector<const LocalPort*> members,
+                         MapEntries& e) {
+    // Slots in interface-name order: stable, and independent of file order.
+    std::sort(members.begin(), members.end(), [](const LocalPort* a, const LocalPort* b) {
+        return a->interface_name < b->interface_name;
+    });
+    members.resize(std::min<size_t>(members.size(), NT_MAX_FLOOD_SLOTS));
+    for (uint32_t slot = 0; slot < members.size(); slot++) {
+        auto k = zeroed<nt_flood_key>();
+        k.net_id = net_id;
+        k.slot = slot;
+        auto v = zeroed<nt_flood_entry>();
+        v.ifindex = members[slot]->ifindex;
+        v.flags = NT_FDB_LOCAL;
+        e.flood[k] = v;
+    }
+    auto k = zeroed<nt_net_key>();
+    k.net_id = net_id;
+    auto v = zeroed<nt_net>();
+    v.type = abi_net_type(net.type);
+    v.seg_id = net.segmentation_id.value_or(0);
+    v.mtu = static_cast<uint16_t>(std::min<uint32_t>(net.mtu, 0xffff));
+    v.flags = static_cast<uint16_t>((net.admin_state_up ? NT_NET_ADMIN_UP : 0) |
+                                    (net.external ? NT_NET_EXTERNAL : 0));
+    v.flood_count = static_cast<uint32_t>(members.size());
+    e.nets[k] = v;
+
+    auto info = zeroed<nt_net_info>();
+    copy_name(info.id, net.id);
+    copy_name(info.name, net.name);
+    e.net_info[k] = info;
+}
+
+}  // namespace
+
+CompileResult compile(const State& state, const CompileInput& in) {
+    CompileResult r;
+    std::vector<std::string> net_ids, port_ids;
+    for (const auto& n : state.networks) net_ids.push_back(n.id);
+    for (const auto& p : state.ports) port_ids.push_back(p.id);
+    r.net_ids = assign_compact_ids(net_ids);
+    r.port_tags = assign_compact_ids(port_ids);
+
+    for (const auto& port : state.ports) {
+        if (port.host_id != in.host || !port.is_vm_port()) continue;
+        LocalPort lp{port.id, port.interface_name, 0, r.port_tags.at(port.id),
+                     r.net_ids.at(port.network_id)};
+        auto it = in.ifindex_by_name.find(port.interface_name);
+        if (it == in.ifindex_by_name.end()) {
+            r.pending_ports.push_back(lp);
+            continue;
+        }
+        lp.ifindex = it->second;
+        r.local_ports.push_back(lp);
+    }
+
+    std::map<std::string, std::vector<const LocalPort*>> by_network;
+    for (const auto& lp : r.local_ports) {
+        const Port& port = *state.find_port(lp.port_id);
+        const Network& net = *state.find_network(port.network_id);
+        add_port_entries(port, net, lp, r.entries);
+        by_network[net.id].push_back(&lp);
+    }
+    for (const auto& [net_id, members] : by_network)
+        add_network_entries(*state.find_network(net_id), r.net_ids.at(net_id), members, r.entries);
+    return r;
+}
+
+}  // namespace neutrino

@@ -1,0 +1,47 @@
+// compile: validated State -> MapEntries for one host. Pure: everything it
+// needs from the kernel (interface indexes) comes in as a plain value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "maps/entries.hpp"
+#include "maps/state.hpp"
+
+namespace neutrino {
+
+struct CompileInput {
+    std::string host;  // binding:host_id of this host
+    // Interfaces that exist on this host, name -> ifindex. A local port whose
+    // tap is missing is reported in CompileResult::pending, not compiled.
+    std::map<std::string, uint32_t> ifindex_by_name;
+};
+
+// A local port as the loader must wire it (attach programs to its tap).
+struct LocalPort {
+    std::string port_id;
+    std::string interface_name;
+    uint32_t ifindex = 0;
+    uint32_t port_tag = 0;
+    uint32_t net_id = 0;
+};
+
+struct CompileResult {
+    MapEntries entries;
+    std::vector<LocalPort> local_ports;    // taps that exist: attach these
+    std::vector<LocalPort> pending_ports;  // bound here, tap not present (yet)
+    std::map<std::string, uint32_t> net_ids;    // network id -> compact id
+    std::map<std::string, uint32_t> port_tags;  // port id -> compact tag
+};
+
+CompileResult compile(const State& state, const CompileInput& in);
+
+// Stable compact 32-bit id for a UUID-like id: its first 8 hex digits when it
+// has them, else a FNV-1a hash; never 0. Collisions are resolved by the
+// caller in sorted-id order (see assign_compact_ids).
+uint32_t compact_id_hint(const std::string& id);
+std::map<std::string, uint32_t> assign_compact_ids(std::vector<std::string> ids);
+
+}  // namespace neutrino
