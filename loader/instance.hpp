@@ -1,0 +1,98 @@
+// One Neutrino instance: the pinned datapath of one host (a real host, or a
+// simulated one in a test namespace). Runs the pipeline
+//   State -> compile -> diff against the live maps -> apply -> attach/detach
+// and answers inspection queries from the pinned maps.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loader/bpffs.hpp"
+#include "loader/tc_attach.hpp"
+#include "maps/compile.hpp"
+#include "maps/diff.hpp"
+#include "maps/state.hpp"
+
+namespace neutrino {
+
+class Datapath;
+
+struct InstanceOptions {
+    std::string name = "default";
+    std::string netns;  // named netns holding the taps ("" = the loader's own)
+    std::string bpffs = kDefaultBpffs;
+    TcMode tc_mode = TcMode::Auto;
+};
+
+struct ApplyResult {
+    std::string host;
+    bool dry_run = false;
+    Plan plan;
+    std::vector<LocalPort> ports;    // local ports wired (or to be wired)
+    std::vector<LocalPort> pending;  // bound here but their tap does not exist
+    std::vector<std::string> attached;  // "tapX ingress", ...
+    std::vector<std::string> detached;
+};
+
+struct PortRow {
+    std::string id, name, ifname;
+    uint32_t ifindex = 0, port_tag = 0, net_id = 0;
+    std::string network_id, network_name;
+    MacAddr mac;
+    uint32_t flags = 0, mtu = 0;
+    std::vector<IpAddr> ips;
+    nt_port_stats stats{};
+};
+
+struct FdbRow {
+    uint32_t net_id = 0;
+    std::string network_id;
+    MacAddr mac;
+    uint32_t flags = 0, ifindex = 0;
+    std::string ifname, port_id;
+    IpAddr vtep;
+};
+
+struct DropRow {
+    uint32_t reason = 0;
+    std::string name, description;
+    nt_counter counter{};
+};
+
+// Which host of the state this is: the requested name, else the machine's
+// hostname when the state names it, else the only host. Throws otherwise.
+std::string resolve_host(const State& state, const std::string& requested);
+
+class Instance {
+public:
+    explicit Instance(InstanceOptions opts);
+    ~Instance();
+
+    const InstanceOptions& options() const { return opts_; }
+    const PinPaths& pins() const { return pins_; }
+    bool exists() const { return pins_.exists(); }
+
+    // dry_run: compute the plan against the live maps (or against nothing
+    // when the instance does not exist) and change nothing.
+    ApplyResult apply(const State& state, const std::string& host, bool dry_run);
+    // Detach every recorded attachment, unpin everything. Idempotent.
+    void destroy();
+
+    std::vector<PortRow> ports() const;
+    std::vector<FdbRow> fdb() const;
+    std::vector<TcAttachment> attachments() const;
+    std::vector<DropRow> drops() const;
+    MapEntries entries() const;
+
+private:
+    Datapath& datapath(bool create) const;
+    void require_exists() const;
+
+    InstanceOptions opts_;
+    PinPaths pins_;
+    mutable std::unique_ptr<Datapath> dp_;
+};
+
+}  // namespace neutrino

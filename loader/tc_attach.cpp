@@ -1,0 +1,222 @@
+#include "loader/tc_attach.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "loader/error.hpp"
+#include "loader/log.hpp"
+#include "loader/netns.hpp"
+#include "maps/bpf_map.hpp"
+
+namespace neutrino {
+
+namespace {
+
+// tcx arrived in 6.6; Debian 12's UAPI headers (6.1) do not name it yet.
+constexpr int kBpfTcxIngress = 46;
+constexpr int kBpfTcxEgress = 47;
+
+// struct bpf_link_info as of 6.6: tcx.ifindex sits at offset 16 and reads 0
+// once the device is gone (a defunct link).
+struct LinkInfoTcx {
+    uint32_t type, id, prog_id, pad;
+    uint32_t ifindex, attach_type;
+    uint8_t rest[64];
+};
+
+template <size_t N>
+void copy_str(char (&dst)[N], const std::string& s) {
+    std::memset(dst, 0, N);
+    std::memcpy(dst, s.data(), std::min(s.size(), N - 1));
+}
+
+std::string str_of(const char* s, size_t n) { return std::string(s, strnlen(s, n)); }
+
+bpf_tc_hook tc_hook(uint32_t ifindex, bool ingress) {
+    bpf_tc_hook h{};
+    h.sz = sizeof h;
+    h.ifindex = static_cast<int>(ifindex);
+    h.attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+    return h;
+}
+
+bpf_tc_opts tc_opts() {
+    bpf_tc_opts o{};
+    o.sz = sizeof o;
+    o.handle = NT_TC_HANDLE;
+    o.priority = NT_TC_PRIORITY;
+    return o;
+}
+
+// The program id of Neutrino's cls_bpf filter on this hook, 0 if none.
+uint32_t cls_prog_id(uint32_t ifindex, bool ingress) {
+    auto h = tc_hook(ifindex, ingress);
+    auto o = tc_opts();
+    if (bpf_tc_query(&h, &o) != 0) return 0;
+    return o.prog_id;
+}
+
+}  // namespace
+
+TcMode parse_tc_mode(const std::string& s) {
+    if (s == "auto") return TcMode::Auto;
+    if (s == "tcx") return TcMode::Tcx;
+    if (s == "cls") return TcMode::Cls;
+    throw Error("unknown TC attach mode '" + s + "' (expected auto, tcx or cls)");
+}
+
+const char* to_string(TcMode m) {
+    switch (m) {
+        case TcMode::Auto: return "auto";
+        case TcMode::Tcx: return "tcx";
+        case TcMode::Cls: return "cls";
+    }
+    return "?";
+}
+
+TcAttacher::TcAttacher(int attachments_fd, std::string links_dir, TcMode mode)
+    : attachments_fd_(attachments_fd), links_dir_(std::move(links_dir)), mode_(mode) {}
+
+uint32_t TcAttacher::prog_id_of(int prog_fd) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) throw_errno("inspect program", errno);
+    return info.id;
+}
+
+// bpffs refuses names with dots (reserved), and interface names may have
+// them (eth0.100): pins are named by ifindex, unique within the namespace.
+std::string TcAttacher::link_pin(uint32_t ifindex, bool ingress) const {
+    return links_dir_ + "/if" + std::to_string(ifindex) + (ingress ? "-ingress" : "-egress");
+}
+
+bool TcAttacher::tcx_alive(const std::string& pin) const {
+    int fd = bpf_obj_get(pin.c_str());
+    if (fd < 0) return false;
+    LinkInfoTcx info{};
+    uint32_t len = sizeof info;
+    bool alive = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.ifindex != 0;
+    close(fd);
+    return alive;
+}
+
+std::vector<TcAttachment> TcAttacher::list() const {
+    std::vector<TcAttachment> out;
+    BpfMap<nt_attach_key, nt_attach> m(attachments_fd_, "nt_attachments");
+    m.for_each([&](const nt_attach_key& k, const nt_attach& v) {
+        out.push_back({k.ifindex, k.ingress != 0, str_of(v.ifname, sizeof v.ifname),
+                       str_of(v.netns, sizeof v.netns), v.mode, v.flags, v.prog_id});
+    });
+    return out;
+}
+
+void TcAttacher::record(const TcAttachment& a) {
+    BpfMap<nt_attach_key, nt_attach> m(attachments_fd_, "nt_attachments");
+    nt_attach_key k{a.ifindex, a.ingress ? 1u : 0u};
+    nt_attach v{};
+    v.mode = a.mode;
+    v.flags = a.flags;
+    v.prog_id = a.prog_id;
+    copy_str(v.ifname, a.ifname);
+    copy_str(v.netns, a.netns);
+    m.update(k, v);
+}
+
+void TcAttacher::forget(uint32_t ifindex, bool ingress) {
+    BpfMap<nt_attach_key, nt_attach> m(attachments_fd_, "nt_attachments");
+    m.erase(nt_attach_key{ifindex, ingress ? 1u : 0u});
+}
+
+bool TcAttacher::ensure(int prog_fd, uint32_t ifindex, bool ingress, const std::string& ifname,
+                        const std::string& netns) {
+    const uint32_t prog_id = prog_id_of(prog_fd);
+    const char* hook = ingress ? "ingress" : "egress";
+    const std::string pin = link_pin(ifindex, ingress);
+    BpfMap<nt_attach_key, nt_attach> m(attachments_fd_, "nt_attachments");
+    if (auto rec = m.lookup(nt_attach_key{ifindex, ingress ? 1u : 0u}); rec && rec->prog_id == prog_id) {
+        bool alive = rec->mode == NT_ATTACH_TCX ? tcx_alive(pin) : cls_prog_id(ifindex, ingress) == prog_id;
+        if (alive) return false;
+    }
+
+    TcAttachment a{ifindex, ingress, ifname, netns, 0, 0, prog_id};
+    if (mode_ != TcMode::Cls) {
+        int fd = bpf_link_create(prog_fd, static_cast<int>(ifindex),
+                                 static_cast<bpf_attach_type>(ingress ? kBpfTcxIngress : kBpfTcxEgress),
+                                 nullptr);
+        if (fd >= 0) {
+            unlink(pin.c_str());  // a defunct link of an earlier tap of this name
+            if (bpf_obj_pin(fd, pin.c_str()) != 0) {
+                int e = errno;
+                close(fd);
+                throw_errno("pin tcx link " + pin, e);
+            }
+            close(fd);
+            a.mode = NT_ATTACH_TCX;
+            record(a);
+            spdlog::info("attached {} on {} (tcx link)", hook, ifname);
+            return true;
+        }
+        int e = errno;
+        if (mode_ == TcMode::Tcx || (e != EINVAL && e != EOPNOTSUPP))
+            throw_errno(std::string("attach tcx ") + hook + " on " + ifname, e);
+        spdlog::info("kernel has no tcx links ({}); using clsact/cls_bpf on {}", std::strerror(e), ifname);
+    }
+
+    auto h = tc_hook(ifindex, ingress);
+    h.attach_point = BPF_TC_INGRESS;  // clsact covers both directions
+    int err = bpf_tc_hook_create(&h);
+    if (err == 0)
+        a.flags |= NT_ATTACH_CREATED_QDISC;
+    else if (err != -EEXIST)
+        throw_errno("create clsact on " + ifname, err);
+    auto th = tc_hook(ifindex, ingress);
+    auto o = tc_opts();
+    o.prog_fd = prog_fd;
+    o.flags = BPF_TC_F_REPLACE;
+    err = bpf_tc_attach(&th, &o);
+    if (err) throw_errno(std::string("attach cls_bpf ") + hook + " on " + ifname, err);
+    a.mode = NT_ATTACH_CLS;
+    // Keep the created-qdisc mark of the other direction's record, if any.
+    if (auto other = m.lookup(nt_attach_key{ifindex, ingress ? 0u : 1u}))
+        a.flags |= other->flags & NT_ATTACH_CREATED_QDISC;
+    record(a);
+    spdlog::info("attached {} on {} (cls_bpf)", hook, ifname);
+    return true;
+}
+
+void TcAttacher::detach(const TcAttachment& a) {
+    const char* hook = a.ingress ? "ingress" : "egress";
+    if (a.mode == NT_ATTACH_TCX) {
+        // The pinned link is the only reference: unpinning detaches.
+        unlink(link_pin(a.ifindex, a.ingress).c_str());
+    } else if (a.mode == NT_ATTACH_CLS) {
+        std::optional<NetnsGuard> in_ns;
+        if (a.netns.empty() || netns_exists(a.netns)) {
+            in_ns.emplace(a.netns);
+            if (cls_prog_id(a.ifindex, a.ingress) == a.prog_id) {
+                auto h = tc_hook(a.ifindex, a.ingress);
+                auto o = tc_opts();
+                int err = bpf_tc_detach(&h, &o);
+                if (err && err != -ENOENT && err != -ENODEV)
+                    throw_errno(std::string("detach cls_bpf ") + hook + " from " + a.ifname, err);
+            }
+            // Remove clsact only if we created it and this is our last filter on it.
+            bool other_dir_ours = false;
+            for (const auto& o : list())
+                if (o.ifindex == a.ifindex && o.ingress != a.ingress) other_dir_ours = true;
+            if ((a.flags & NT_ATTACH_CREATED_QDISC) && !other_dir_ours) {
+                auto h = tc_hook(a.ifindex, true);
+                h.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+                bpf_tc_hook_destroy(&h);
+            }
+        }
+    }
+    forget(a.ifindex, a.ingress);
+    spdlog::info("detached {} from {}", hook, a.ifname);
+}
+
+}  // namespace neutrino

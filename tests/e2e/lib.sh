@@ -1,0 +1,65 @@
+# Shared helpers for the end-to-end tests. Source it; it sets -eu, checks
+# that the test can run at all (root, tools, the binary) and FAILS loudly when
+# it cannot, gives the run a unique prefix and removes everything the test
+# made on any exit: namespaces with that prefix and the instance's pins.
+set -euo pipefail
+
+: "${NEUTRINO:?set NEUTRINO to the neutrino binary (ctest does)}"
+: "${NT_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+[ "$(id -u)" -eq 0 ] || fail "end-to-end tests need root (network namespaces, BPF); run as root"
+for tool in ip ping arping tcpdump iperf3 tc bpftool timeout; do
+  command -v "$tool" >/dev/null || fail "missing tool '$tool' (tools/setup.sh installs it)"
+done
+[ -x "$NEUTRINO" ] || fail "neutrino binary not found at $NEUTRINO"
+
+# Unique per run: namespaces, instance and pin directory all carry it.
+PFX="nte$$$(printf '%04x' $((RANDOM)))"
+NT_PIDS=()
+
+cleanup() {
+  local rc=$?
+  for pid in "${NT_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  "$NEUTRINO" --instance "$PFX" destroy >/dev/null 2>&1 || true
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$PFX-" || true); do ip netns del "$ns" || true; done
+  rm -rf "/sys/fs/bpf/neutrino/$PFX" "${NT_TMP:-/nonexistent}"
+  rmdir /sys/fs/bpf/neutrino 2>/dev/null || true
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+NT_TMP=$(mktemp -d)
+
+nt() { "$NEUTRINO" --instance "$PFX" --netns "$PFX-host" "$@"; }
+in_ns() { local ns=$1; shift; ip netns exec "$PFX-$ns" "$@"; }
+
+# MAC of a VM's eth0.
+vm_mac() { in_ns "$1" cat /sys/class/net/eth0/address; }
+
+# Starts a bounded tcpdump in a namespace writing to a file; prints its PID.
+start_capture() {  # ns file filter...
+  local ns=$1 file=$2; shift 2
+  in_ns "$ns" timeout 20 tcpdump -i eth0 -n -U -w "$file" "$@" >/dev/null 2>&1 &
+  local pid=$!
+  NT_PIDS+=("$pid")
+  sleep 1  # let tcpdump open its socket
+  echo "$pid"
+}
+stop_capture() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+capture_count() { tcpdump -r "$1" -n 2>/dev/null | wc -l; }
+
+# Number of BPF links (any kind) that hold one of the given program ids.
+# bpftool from Debian 12 predates tcx and cannot name the hook, but it lists
+# the links and their programs.
+links_of_progs() {
+  bpftool link show -j | python3 -c '
+import json, sys
+ids = {int(x) for x in sys.argv[1:]}
+print(sum(1 for l in json.load(sys.stdin) if l.get("prog_id") in ids))' "$@"
+}
+instance_prog_ids() {
+  nt status -o json | python3 -c '
+import json,sys; print(" ".join(sorted({str(a["prog_id"]) for a in json.load(sys.stdin)["attachments"]})))'
+}

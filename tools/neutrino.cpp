@@ -1,0 +1,189 @@
+// neutrino: apply desired state to the BPF datapath and look inside it.
+// Every command calls the library; errors become messages and exit codes here.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "loader/error.hpp"
+#include "loader/log.hpp"
+#include "tools/cli.hpp"
+
+using namespace neutrino;
+using namespace neutrino::cli;
+
+namespace {
+
+constexpr const char* kDescription =
+    "Neutrino: an eBPF/XDP host dataplane for OpenStack Neutron networks.\n"
+    "\n"
+    "Desired state is a JSON file shaped like Neutron's API resources (hosts, networks,\n"
+    "subnets, ports, security_groups, routers, floatingips). `apply` validates it whole,\n"
+    "compiles it into BPF map entries for this host, writes only the difference to the\n"
+    "live (pinned) maps and attaches the datapath to each local port's tap.";
+
+constexpr const char* kFooter =
+    "\nExamples:\n"
+    "  neutrino demo run                         build a sandbox, ping through BPF, tear it down\n"
+    "  neutrino apply state.json --host compute-1\n"
+    "  neutrino diff state.json                  what apply would change, changing nothing\n"
+    "  neutrino port list -o json\n"
+    "  neutrino --instance h1 --netns h1-host status\n"
+    "  neutrino destroy                          detach and unpin everything of the instance\n"
+    "\nPins live under /sys/fs/bpf/neutrino/<instance>/abi<N>/. Exit codes: 0 ok,\n"
+    "1 runtime error, 2 invalid input or usage.";
+
+int print_apply(const Globals& g, const ApplyResult& r) {
+    if (g.json())
+        print_json(to_json(r));
+    else
+        std::cout << to_text(r);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{kDescription, "neutrino"};
+    app.require_subcommand(1);
+    app.fallthrough();  // inherited: global options may follow the subcommand
+    Globals g;
+    app.add_option("--instance", g.instance,
+                   "Instance name: one pinned datapath per host (tests run several side by side)")
+        ->capture_default_str();
+    app.add_option("--netns", g.netns,
+                   "Named network namespace that holds the taps (a simulated host); default: this one");
+    app.add_option("-o,--output", g.output, "Output format")->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    app.add_option("--tc-mode", g.tc_mode,
+                   "How to attach at TC: tcx links (kernel 6.6+), cls (clsact + cls_bpf), or auto")
+        ->check(CLI::IsMember({"auto", "tcx", "cls"}))->capture_default_str();
+    app.add_option("--bpffs", g.bpffs, "bpffs mount point (mounted when missing)")->capture_default_str();
+    app.add_flag("-v,--verbose", g.verbose, "More log output; -vv includes libbpf and the verifier");
+
+    std::string file, host;
+    bool dry_run = false;
+    auto* apply = app.add_subcommand("apply", "Validate FILE, write the minimal map diff, attach to local taps");
+    apply->add_option("FILE", file, "Desired-state JSON (Neutron resources)")->required()->check(CLI::ExistingFile);
+    apply->add_option("--host", host, "This host's name in the state (binding:host_id); default: hostname, or the only host");
+    apply->add_flag("--dry-run", dry_run, "Show what would change; change nothing (same as `diff`)");
+    apply->footer("Invalid input is rejected whole, naming the resource and JSON path; nothing is\n"
+                  "half-applied. Applying the same state again writes nothing.");
+
+    auto* diffc = app.add_subcommand("diff", "Show the map writes/deletes that `apply FILE` would perform");
+    diffc->add_option("FILE", file, "Desired-state JSON")->required()->check(CLI::ExistingFile);
+    diffc->add_option("--host", host, "This host's name in the state");
+
+    auto* validate = app.add_subcommand("validate", "Check FILE and report every problem; touches nothing");
+    validate->add_option("FILE", file, "Desired-state JSON")->required()->check(CLI::ExistingFile);
+
+    auto* status = app.add_subcommand("status", "Pins, attachments and entry counts of the instance");
+    auto* destroy = app.add_subcommand("destroy", "Detach Neutrino's programs and remove every pin of the instance");
+
+    auto* port = app.add_subcommand("port", "Ports wired on this host");
+    port->require_subcommand(1);
+    auto* port_list = port->add_subcommand("list", "Local ports: tap, network, MAC, IPs, counters");
+
+    auto* fdb = app.add_subcommand("fdb", "The per-network forwarding database");
+    fdb->require_subcommand(1);
+    auto* fdb_list = fdb->add_subcommand("list", "MAC -> local tap (or remote VTEP) per network");
+
+    bool all_reasons = false;
+    auto* stats = app.add_subcommand("stats", "Drop counters by reason (what was dropped and why)");
+    stats->add_flag("--all", all_reasons, "List every reason, including those never hit");
+
+    std::string demo_state = default_demo_state(), prefix = "ntdemo";
+    auto* demo = app.add_subcommand("demo", "A built-in sandbox: VM namespaces on two networks with overlapping IPs");
+    demo->require_subcommand(1);
+    demo->add_option("--state", demo_state, "Desired state of the sandbox")->capture_default_str();
+    demo->add_option("--prefix", prefix, "Name prefix of its namespaces and its instance name")->capture_default_str();
+    auto* demo_upc = demo->add_subcommand("up", "Create the namespaces and veth taps, apply the state");
+    auto* demo_downc = demo->add_subcommand("down", "Remove the sandbox: instance pins and namespaces");
+    auto* demo_runc = demo->add_subcommand("run", "up, the full ping matrix, counters, down; exit 1 on a surprise");
+    demo->footer("\nThe host is a namespace (<prefix>-host) holding each port's tap; each VM is a namespace\n"
+                 "(<prefix>-<port name>) whose eth0 is the tap's veth peer. No bridge, no iptables.");
+
+    app.footer(kFooter);  // after the subcommands, which would inherit it
+    CLI11_PARSE(app, argc, argv);
+    init_logging(g.verbose);
+
+    try {
+        if (*validate) {
+            State st = load_state_file(file);
+            if (g.json())
+                print_json({{"valid", true}, {"networks", st.networks.size()}, {"ports", st.ports.size()}});
+            else
+                std::cout << file << ": valid (" << st.networks.size() << " networks, " << st.subnets.size()
+                          << " subnets, " << st.ports.size() << " ports)\n";
+            return 0;
+        }
+        if (*demo) {
+            if (*demo_upc) return demo_up(g, demo_state, prefix);
+            if (*demo_downc) return demo_down(g, demo_state, prefix);
+            if (*demo_runc) return demo_run(g, demo_state, prefix);
+        }
+        if (geteuid() != 0)
+            spdlog::warn("not running as root: BPF and netlink operations will likely fail");
+        Instance inst(g.instance_options());
+        if (*apply || *diffc) {
+            State st = load_state_file(file);
+            return print_apply(g, inst.apply(st, host, dry_run || *diffc));
+        }
+        if (*destroy) {
+            inst.destroy();
+            if (!g.json()) std::cout << "instance '" << g.instance << "' destroyed\n";
+            return 0;
+        }
+        if (*status) {
+            if (!inst.exists()) {
+                if (g.json()) print_json({{"instance", g.instance}, {"exists", false}});
+                else std::cout << "instance '" << g.instance << "': nothing applied (no pins under "
+                               << inst.pins().abi << ")\n";
+                return 0;
+            }
+            MapEntries e = inst.entries();
+            auto att = inst.attachments();
+            if (g.json()) {
+                print_json({{"instance", g.instance},
+                            {"exists", true},
+                            {"pins", inst.pins().abi},
+                            {"entries", {{"ports", e.ports.size()}, {"nets", e.nets.size()},
+                                         {"fdb", e.fdb.size()}, {"flood", e.flood.size()},
+                                         {"neigh", e.neigh.size()}}},
+                            {"attachments", attachments_json(att)}});
+            } else {
+                std::cout << "instance '" << g.instance << "' pinned at " << inst.pins().abi << "\n"
+                          << "entries: " << e.ports.size() << " ports, " << e.nets.size() << " networks, "
+                          << e.fdb.size() << " fdb, " << e.flood.size() << " flood slots, " << e.neigh.size()
+                          << " neighbours\n\n"
+                          << attachments_text(att);
+            }
+            return 0;
+        }
+        if (*port_list) {
+            auto rows = inst.ports();
+            if (g.json()) print_json(ports_json(rows));
+            else std::cout << ports_text(rows);
+            return 0;
+        }
+        if (*fdb_list) {
+            auto rows = inst.fdb();
+            if (g.json()) print_json(fdb_json(rows));
+            else std::cout << fdb_text(rows);
+            return 0;
+        }
+        if (*stats) {
+            auto rows = inst.drops();
+            if (g.json()) print_json(drops_json(rows));
+            else std::cout << drops_text(rows, all_reasons);
+            return 0;
+        }
+    } catch (const StateError& e) {
+        std::cerr << "error: " << e.what() << std::endl;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << std::endl;
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (as root) for Neutrino: installs the build
+# and test dependencies with apt-get, then configures and builds into build/.
+# Safe to run again: it installs only what is missing and rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  cmake ninja-build clang llvm pkg-config g++
+  libbpf-dev bpftool libxdp-dev xdp-tools libnl-3-dev libnl-route-3-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libtins-dev libpcap-dev
+  # tests and demo: real tools as oracles and peers
+  iproute2 iputils-ping arping tcpdump iperf3 python3 kmod
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "setup: need root to install: ${missing[*]}" >&2; exit 1; }
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEUTRINO_WERROR=ON >/dev/null
+ninja -C build
+echo "setup: built build/neutrino"
