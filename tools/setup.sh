@@ -26,6 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Extra setup of the suites that need more than packages (kernel images for
+# vm-tests, ...). Each script is idempotent and installs its own packages.
+for extra in vm-tests/setup.sh bench/setup.sh; do
+  if [ -x "$extra" ]; then "$extra"; fi
+done
+
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEUTRINO_WERROR=ON >/dev/null
 ninja -C build
 echo "setup: built build/neutrino"
