@@ -2,22 +2,84 @@
 /*
  * Programs on a VM's tap, attached at TC (tcx where the kernel has it).
  *
- *   tap_ingress: frames the VM sends (the tap's ingress).
- *     port lookup -> admin state -> anti-spoofing -> ARP responder
- *     -> L2 decision -> redirect to a local tap | flood within the network
- *   tap_egress: frames handed to the VM (the tap's egress).
- *     port lookup -> counters -> deliver
+ *   tap_ingress: frames the VM sends (the tap's ingress), Neutron "egress".
+ *     port -> admin state -> source MAC -> ARP: sender check, responder
+ *     | IP: source IP, no DHCP server, conntrack + security groups
+ *     -> L2: redirect to a local tap | flood within the network
+ *   tap_egress: frames handed to the VM (the tap's egress), Neutron "ingress".
+ *     port -> IP: conntrack + security groups -> deliver
  *
- * Security groups, DHCP, routing and tunnels are stages that slot into this
- * pipeline in their own issues.
+ * Ports without port security skip every check, as in Neutron.
  */
 #include "lib/common.h"
 #include "lib/parse.h"
+#include "lib/l3.h"
+#include "lib/antispoof.h"
 #include "lib/arp.h"
+#include "lib/conntrack.h"
 #include "lib/l2.h"
 #include "lib/tc.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+NT_INLINE struct nt_flow *nt_scratch_flow(__u32 slot)
+{
+	struct nt_flow *f = bpf_map_lookup_elem(&nt_scratch, &slot);
+
+	if (f)
+		__builtin_memset(f, 0, sizeof(*f));
+	return f;
+}
+
+/* Parses the IP packet behind the Ethernet header. 1 = IP, 0 = not IP,
+ * negative = truncated. */
+NT_INLINE int nt_parse_ip(struct nt_cursor *c, __be16 proto, struct nt_flow *f)
+{
+	if (proto == bpf_htons(ETH_P_IP))
+		return nt_parse_ipv4(c, f) < 0 ? -1 : 1;
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return nt_parse_ipv6(c, f) < 0 ? -1 : 1;
+	return 0;
+}
+
+/* Port-security checks of a frame leaving the VM; 0 or a drop reason.
+ * Global, so its parse x policy paths are verified once. */
+NT_GLOBAL int nt_from_vm_checks(struct __sk_buff *skb, const struct nt_port *port)
+{
+	struct nt_cursor cur = { (void *)(long)skb->data, (void *)(long)skb->data_end };
+	struct nt_cursor *c = &cur;
+	struct nt_flow *f = nt_scratch_flow(NT_SCRATCH_FROM_VM);
+	struct ethhdr *eth;
+	int r;
+
+	if (!port || !f)
+		return NT_DROP_UNKNOWN_PORT;
+	eth = nt_parse_eth(c);
+	if (!eth)
+		return NT_DROP_MALFORMED;
+	r = nt_antispoof_mac(port, eth->h_source);
+	if (r)
+		return r;
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		struct nt_cursor ac = *c;
+		struct nt_arp *arp = nt_parse_arp(&ac);
+
+		if (!arp)
+			return NT_DROP_MALFORMED;
+		return nt_antispoof_arp(port, arp);
+	}
+	r = nt_parse_ip(c, eth->h_proto, f);
+	if (r == 0)
+		return NT_DROP_ETHERTYPE;
+	if (r < 0)
+		return NT_DROP_MALFORMED;
+	r = nt_antispoof_ip(port, eth->h_source, f);
+	if (r)
+		return r;
+	if (nt_is_dhcp_server_reply(f))
+		return NT_DROP_DHCP_SERVER;
+	return nt_ct_policy(port, NT_DIR_FROM_VM, f, skb->len, !nt_tc_tracing(skb));
+}
 
 SEC("tc")
 int tap_ingress(struct __sk_buff *skb)
@@ -29,6 +91,7 @@ int tap_ingress(struct __sk_buff *skb)
 	struct nt_port *port;
 	struct ethhdr *eth;
 	__u32 copies;
+	int r;
 
 	port = bpf_map_lookup_elem(&nt_ports, &pk);
 	if (!port)
@@ -41,11 +104,14 @@ int tap_ingress(struct __sk_buff *skb)
 	if (!(port->flags & NT_PORT_ADMIN_UP))
 		return nt_tc_drop(skb, ps, NT_DROP_PORT_DOWN);
 
+	if (port->flags & NT_PORT_SECURITY) {
+		r = nt_from_vm_checks(skb, port);
+		if (r)
+			return nt_tc_drop(skb, ps, r);
+	}
 	eth = nt_parse_eth(&c);
 	if (!eth)
 		return nt_tc_drop(skb, ps, NT_DROP_MALFORMED);
-	if ((port->flags & NT_PORT_SECURITY) && !nt_mac_eq(eth->h_source, port->mac))
-		return nt_tc_drop(skb, ps, NT_DROP_SPOOFED_MAC);
 
 	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
 		struct nt_arp *arp = nt_parse_arp(&c);
@@ -77,20 +143,54 @@ int tap_ingress(struct __sk_buff *skb)
 	}
 }
 
+/* Port-security checks of a frame entering the VM; 0 or a drop reason. */
+NT_GLOBAL int nt_to_vm_checks(struct __sk_buff *skb, const struct nt_port *port)
+{
+	struct nt_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end };
+	struct nt_flow *f = nt_scratch_flow(NT_SCRATCH_TO_VM);
+	struct ethhdr *eth = nt_parse_eth(&c);
+	int r;
+
+	if (!port || !f)
+		return NT_DROP_UNKNOWN_PORT;
+	if (!eth)
+		return NT_DROP_MALFORMED;
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return 0;
+	r = nt_parse_ip(&c, eth->h_proto, f);
+	if (r == 0)
+		return NT_DROP_ETHERTYPE;
+	if (r < 0)
+		return NT_DROP_MALFORMED;
+	return nt_ct_policy(port, NT_DIR_TO_VM, f, skb->len, !nt_tc_tracing(skb));
+}
+
 SEC("tc")
 int tap_egress(struct __sk_buff *skb)
 {
 	struct nt_port_key pk = { .ifindex = skb->ifindex };
 	struct nt_port *port = bpf_map_lookup_elem(&nt_ports, &pk);
-	struct nt_port_stats *ps;
+	struct nt_port_stats *ps = NULL;
+	int r;
 
 	if (!port)
 		return nt_tc_drop(skb, NULL, NT_DROP_UNKNOWN_PORT);
-	if (!nt_tc_tracing(skb)) {
+	if (!nt_tc_tracing(skb))
 		ps = nt_port_stats_get(port->port_tag);
-		if (ps)
-			nt_counter_add(&ps->to_vm, skb->len);
+	if (port->flags & NT_PORT_SECURITY) {
+		r = nt_to_vm_checks(skb, port);
+		if (r)
+			return nt_tc_drop(skb, ps, r);
 	}
+	if (ps)
+		nt_counter_add(&ps->to_vm, skb->len);
 	nt_tc_report(skb, NT_VERDICT_DELIVER, skb->ifindex, 0);
 	return TC_ACT_OK;
+}
+
+/* Run once by the loader (BPF_PROG_TEST_RUN) to start the conntrack GC. */
+SEC("tc")
+int ct_gc_arm(struct __sk_buff *skb __attribute__((unused)))
+{
+	return nt_ct_gc_arm();
 }

@@ -25,11 +25,9 @@ std::unique_ptr<Datapath> Datapath::load(const std::optional<std::string>& maps_
         }
     }
     int err = tap_bpf__load(dp->skel_);
-    if (err)
-        throw_errno("load BPF programs tap_ingress/tap_egress (run with -vv for the verifier log)",
-                    err);
-    dp->tap_ingress_ = bpf_program__fd(dp->skel_->progs.tap_ingress);
-    dp->tap_egress_ = bpf_program__fd(dp->skel_->progs.tap_egress);
+    if (err) throw_errno("load BPF programs of tap.bpf.o (run with -vv for the verifier log)", err);
+    bpf_program* p;
+    bpf_object__for_each_program(p, dp->skel_->obj) dp->progs_[bpf_program__name(p)] = bpf_program__fd(p);
     bpf_object__for_each_map(m, dp->skel_->obj) dp->maps_[bpf_map__name(m)] = bpf_map__fd(m);
     return dp;
 }
@@ -42,19 +40,28 @@ std::unique_ptr<Datapath> Datapath::open_pinned(const PinPaths& pins) {
         if (fd < 0) throw_errno("open pinned " + path, errno);
         return fd;
     };
-    dp->tap_ingress_ = get(pins.progs + "/" + kProgTapIngress);
-    dp->tap_egress_ = get(pins.progs + "/" + kProgTapEgress);
+    for (const auto& e : std::filesystem::directory_iterator(pins.progs))
+        dp->progs_[e.path().filename().string()] = get(e.path().string());
     for (const auto& e : std::filesystem::directory_iterator(pins.maps))
         dp->maps_[e.path().filename().string()] = get(e.path().string());
+    for (const char* name : {kProgTapIngress, kProgTapEgress, kProgCtGcArm})
+        if (!dp->progs_.count(name))
+            throw Error(std::string("pinned datapath under ") + pins.progs + " lacks program " + name +
+                        " (left by an older build? run `neutrino destroy` and apply again)");
     return dp;
 }
 
 Datapath::~Datapath() {
     if (skel_) tap_bpf__destroy(skel_);
     if (!owns_fds_) return;
-    if (tap_ingress_ >= 0) close(tap_ingress_);
-    if (tap_egress_ >= 0) close(tap_egress_);
+    for (auto& [name, fd] : progs_) close(fd);
     for (auto& [name, fd] : maps_) close(fd);
+}
+
+int Datapath::prog_fd(const std::string& name) const {
+    auto it = progs_.find(name);
+    if (it == progs_.end()) throw Error("datapath has no program named " + name);
+    return it->second;
 }
 
 int Datapath::map_fd(const std::string& name) const {
@@ -64,11 +71,20 @@ int Datapath::map_fd(const std::string& name) const {
 }
 
 void Datapath::pin_programs(const PinPaths& pins) const {
-    for (auto [name, fd] : {std::pair{kProgTapIngress, tap_ingress_}, {kProgTapEgress, tap_egress_}}) {
+    for (const auto& [name, fd] : progs_) {
         std::string path = pins.progs + "/" + name;
         unlink(path.c_str());  // replacing a pin is how a new build takes over
         if (bpf_obj_pin(fd, path.c_str()) != 0) throw_errno("pin " + path, errno);
     }
+}
+
+void Datapath::arm_ct_gc() const {
+    unsigned char frame[64] = {};  // a test run needs at least an Ethernet header
+    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof frame);
+    if (bpf_prog_test_run_opts(prog_fd(kProgCtGcArm), &run) != 0)
+        throw_errno("start the conntrack GC timer", errno);
+    if (run.retval != 0)
+        throw_errno("start the conntrack GC timer", static_cast<int>(run.retval));
 }
 
 }  // namespace neutrino

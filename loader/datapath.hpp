@@ -14,6 +14,10 @@ struct tap_bpf;
 
 namespace neutrino {
 
+inline constexpr const char* kProgTapIngress = "tap_ingress";
+inline constexpr const char* kProgTapEgress = "tap_egress";
+inline constexpr const char* kProgCtGcArm = "ct_gc_arm";
+
 class Datapath {
 public:
     // Loads tap.bpf.o from the embedded skeleton. With maps_pin_dir, each
@@ -26,23 +30,23 @@ public:
     Datapath(const Datapath&) = delete;
     Datapath& operator=(const Datapath&) = delete;
 
-    int tap_ingress_fd() const { return tap_ingress_; }
-    int tap_egress_fd() const { return tap_egress_; }
+    int tap_ingress_fd() const { return prog_fd(kProgTapIngress); }
+    int tap_egress_fd() const { return prog_fd(kProgTapEgress); }
+    int prog_fd(const std::string& name) const;  // throws for an unknown name
     int map_fd(const std::string& name) const;  // throws for an unknown name
     const std::map<std::string, int>& maps() const { return maps_; }
 
     void pin_programs(const PinPaths& pins) const;
+    // Starts the conntrack GC timer (runs ct_gc_arm once); idempotent.
+    void arm_ct_gc() const;
 
 private:
     Datapath() = default;
     tap_bpf* skel_ = nullptr;
     bool owns_fds_ = false;  // true for open_pinned: fds are ours to close
-    int tap_ingress_ = -1;
-    int tap_egress_ = -1;
+    std::map<std::string, int> progs_;
     std::map<std::string, int> maps_;
 };
 
-inline constexpr const char* kProgTapIngress = "tap_ingress";
-inline constexpr const char* kProgTapEgress = "tap_egress";
 
 }  // namespace neutrino

@@ -70,8 +70,7 @@ void Instance::require_exists() const {
 Datapath& Instance::datapath(bool create) const {
     if (dp_) return *dp_;
     if (!create) require_exists();
-    bool have_progs = access((pins_.progs + "/" + kProgTapIngress).c_str(), F_OK) == 0 &&
-                      access((pins_.progs + "/" + kProgTapEgress).c_str(), F_OK) == 0;
+    bool have_progs = access((pins_.progs + "/" + kProgTapIngress).c_str(), F_OK) == 0;
     if (have_progs) {
         dp_ = Datapath::open_pinned(pins_);
     } else {
@@ -79,6 +78,7 @@ Datapath& Instance::datapath(bool create) const {
         pins_.create();
         dp_ = Datapath::load(pins_.maps);
         dp_->pin_programs(pins_);
+        dp_->arm_ct_gc();
         spdlog::info("loaded and pinned the datapath under {}", pins_.abi);
     }
     return *dp_;

@@ -29,47 +29,40 @@ void write_deletes(BpfMap<K, V>& m, const TableDiff<K, V>& d) {
 
 }  // namespace
 
-BpfMapStore::BpfMapStore(const std::map<std::string, int>& fds)
-    : neigh_(fd_of(fds, kMapNeigh), kMapNeigh),
-      fdb_(fd_of(fds, kMapFdb), kMapFdb),
-      flood_(fd_of(fds, kMapFlood), kMapFlood),
-      nets_(fd_of(fds, kMapNets), kMapNets),
-      ports_(fd_of(fds, kMapPorts), kMapPorts),
-      port_info_(fd_of(fds, kMapPortInfo), kMapPortInfo),
-      net_info_(fd_of(fds, kMapNetInfo), kMapNetInfo) {}
+BpfMapStore::BpfMapStore(const std::map<std::string, int>& fds) {
+#define NT_STORE_OPEN(m, K, V, name) m##_.emplace(fd_of(fds, name), name);
+    NT_COMPILED_MAPS(NT_STORE_OPEN)
+#undef NT_STORE_OPEN
+}
 
 MapEntries BpfMapStore::read_all() const {
     MapEntries e;
-    read_table(neigh_, e.neigh);
-    read_table(fdb_, e.fdb);
-    read_table(flood_, e.flood);
-    read_table(nets_, e.nets);
-    read_table(ports_, e.ports);
-    read_table(port_info_, e.port_info);
-    read_table(net_info_, e.net_info);
+#define NT_STORE_READ(m, K, V, name) read_table(*m##_, e.m);
+    NT_COMPILED_MAPS(NT_STORE_READ)
+#undef NT_STORE_READ
     return e;
 }
 
-// Upserts leaves-first (neighbours, FDB and flood slots before the network
-// and port entries that make them reachable), deletes roots-first: a packet
-// never follows a reference to an entry that is not there yet or any more.
-// Within a network, a grown flood list gets its new slots before the count.
+// Upserts in list order (leaves first: names, classifier, neighbours, FDB and
+// flood slots before the network and port entries that make them reachable),
+// then deletes in reverse order (roots first): a packet never follows a
+// reference to an entry that is not there yet or any more. A grown flood list
+// gets its new slots before the network's count.
 void BpfMapStore::apply(const Plan& p) {
-    write_upserts(net_info_, p.net_info);
-    write_upserts(port_info_, p.port_info);
-    write_upserts(neigh_, p.neigh);
-    write_upserts(fdb_, p.fdb);
-    write_upserts(flood_, p.flood);
-    write_upserts(nets_, p.nets);
-    write_upserts(ports_, p.ports);
-
-    write_deletes(ports_, p.ports);
-    write_deletes(nets_, p.nets);
-    write_deletes(flood_, p.flood);
-    write_deletes(fdb_, p.fdb);
-    write_deletes(neigh_, p.neigh);
-    write_deletes(port_info_, p.port_info);
-    write_deletes(net_info_, p.net_info);
+#define NT_STORE_UPSERT(m, K, V, name) write_upserts(*m##_, p.m);
+    NT_COMPILED_MAPS(NT_STORE_UPSERT)
+#undef NT_STORE_UPSERT
+    write_deletes(*ports_, p.ports);
+    write_deletes(*nets_, p.nets);
+    write_deletes(*flood_, p.flood);
+    write_deletes(*fdb_, p.fdb);
+    write_deletes(*neigh_, p.neigh);
+    write_deletes(*sg_remote_, p.sg_remote);
+    write_deletes(*sg_ports_, p.sg_ports);
+    write_deletes(*addrs_, p.addrs);
+    write_deletes(*port_info_, p.port_info);
+    write_deletes(*net_info_, p.net_info);
+    write_deletes(*rule_info_, p.rule_info);
 }
 
 }  // namespace neutrino

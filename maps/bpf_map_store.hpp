@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "maps/bpf_map.hpp"
@@ -17,13 +18,9 @@ public:
     void apply(const Plan& plan) override;
 
 private:
-    BpfMap<nt_neigh_key, nt_neigh> neigh_;
-    BpfMap<nt_fdb_key, nt_fdb_entry> fdb_;
-    BpfMap<nt_flood_key, nt_flood_entry> flood_;
-    BpfMap<nt_net_key, nt_net> nets_;
-    BpfMap<nt_port_key, nt_port> ports_;
-    BpfMap<__u32, nt_port_info> port_info_;
-    BpfMap<nt_net_key, nt_net_info> net_info_;
+#define NT_STORE_MEMBER(m, K, V, name) std::optional<BpfMap<K, V>> m##_;
+    NT_COMPILED_MAPS(NT_STORE_MEMBER)
+#undef NT_STORE_MEMBER
 };
 
 }  // namespace neutrino

@@ -2,6 +2,8 @@
 // the exact BPF map entries out. Deterministic: same input, same entries.
 #include "maps/compile.hpp"
 
+#include "maps/compile_secgroup.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -66,7 +68,8 @@ void copy_name(char (&dst)[N], const std::string& src) {
     std::memcpy(dst, src.data(), std::min(src.size(), N - 1));
 }
 
-void add_port_entries(const Port& port, const Network& net, const LocalPort& lp, MapEntries& e) {
+void add_port_entries(const SecurityContext& sec, const Port& port, const Network& net, const LocalPort& lp,
+                      MapEntries& e) {
     auto pk = zeroed<nt_port_key>();
     pk.ifindex = lp.ifindex;
     auto pv = zeroed<nt_port>();
@@ -76,6 +79,16 @@ void add_port_entries(const Port& port, const Network& net, const LocalPort& lp,
     std::copy(port.mac_address.b.begin(), port.mac_address.b.end(), pv.mac);
     pv.mtu = static_cast<uint16_t>(std::min<uint32_t>(net.mtu, 0xffff));
     pv.port_tag = lp.port_tag;
+    // The anti-spoofing fast path compares against the first fixed IP,
+    // IPv4 preferred (most traffic).
+    for (const auto& f : port.fixed_ips)
+        if (f.ip_address.is_v4()) {
+            pv.ip = f.ip_address.to_abi();
+            break;
+        }
+    if (pv.ip.w[0] == 0 && pv.ip.w[2] == 0 && !port.fixed_ips.empty())
+        pv.ip = port.fixed_ips[0].ip_address.to_abi();
+    if (port.port_security_enabled) pv.policy_gen = compile_port_security(sec, port, lp.port_tag, e);
     e.ports[pk] = pv;
 
     auto info = zeroed<nt_port_info>();
@@ -164,11 +177,12 @@ CompileResult compile(const State& state, const CompileInput& in) {
         r.local_ports.push_back(lp);
     }
 
+    SecurityContext sec(state);
     std::map<std::string, std::vector<const LocalPort*>> by_network;
     for (const auto& lp : r.local_ports) {
         const Port& port = *state.find_port(lp.port_id);
         const Network& net = *state.find_network(port.network_id);
-        add_port_entries(port, net, lp, r.entries);
+        add_port_entries(sec, port, net, lp, r.entries);
         by_network[net.id].push_back(&lp);
     }
     for (const auto& [net_id, members] : by_network)

@@ -27,51 +27,56 @@ template <class K, class V>
 bool table_equal(const Table<K, V>& a, const Table<K, V>& b) {
     if (a.size() != b.size()) return false;
     for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-        if (!bytes_equal(ia->first, ib->first) || !bytes_equal(ia->second, ib->second))
-            return false;
+        if (!bytes_equal(ia->first, ib->first) || !bytes_equal(ia->second, ib->second)) return false;
     return true;
 }
 
 }  // namespace
 
+size_t MapEntries::size() const {
+    size_t n = 0;
+#define NT_SIZE(m, K, V, name) n += m.size();
+    NT_COMPILED_MAPS(NT_SIZE)
+#undef NT_SIZE
+    return n;
+}
+
 bool MapEntries::operator==(const MapEntries& o) const {
-    return table_equal(neigh, o.neigh) && table_equal(fdb, o.fdb) && table_equal(flood, o.flood) &&
-           table_equal(nets, o.nets) && table_equal(ports, o.ports) &&
-           table_equal(port_info, o.port_info) && table_equal(net_info, o.net_info);
+    bool eq = true;
+#define NT_EQ(m, K, V, name) eq = eq && table_equal(m, o.m);
+    NT_COMPILED_MAPS(NT_EQ)
+#undef NT_EQ
+    return eq;
 }
 
 size_t Plan::writes() const {
-    return neigh.upserts.size() + fdb.upserts.size() + flood.upserts.size() +
-           nets.upserts.size() + ports.upserts.size() + port_info.upserts.size() +
-           net_info.upserts.size();
+    size_t n = 0;
+#define NT_WRITES(m, K, V, name) n += m.upserts.size();
+    NT_COMPILED_MAPS(NT_WRITES)
+#undef NT_WRITES
+    return n;
 }
 
 size_t Plan::deletes() const {
-    return neigh.deletes.size() + fdb.deletes.size() + flood.deletes.size() +
-           nets.deletes.size() + ports.deletes.size() + port_info.deletes.size() +
-           net_info.deletes.size();
+    size_t n = 0;
+#define NT_DELETES(m, K, V, name) n += m.deletes.size();
+    NT_COMPILED_MAPS(NT_DELETES)
+#undef NT_DELETES
+    return n;
 }
 
 Plan diff(const MapEntries& current, const MapEntries& desired) {
     Plan p;
-    p.neigh = diff_table(current.neigh, desired.neigh);
-    p.fdb = diff_table(current.fdb, desired.fdb);
-    p.flood = diff_table(current.flood, desired.flood);
-    p.nets = diff_table(current.nets, desired.nets);
-    p.ports = diff_table(current.ports, desired.ports);
-    p.port_info = diff_table(current.port_info, desired.port_info);
-    p.net_info = diff_table(current.net_info, desired.net_info);
+#define NT_DIFF(m, K, V, name) p.m = diff_table(current.m, desired.m);
+    NT_COMPILED_MAPS(NT_DIFF)
+#undef NT_DIFF
     return p;
 }
 
 void apply_plan(MapEntries& e, const Plan& p) {
-    apply_table(e.neigh, p.neigh);
-    apply_table(e.fdb, p.fdb);
-    apply_table(e.flood, p.flood);
-    apply_table(e.nets, p.nets);
-    apply_table(e.ports, p.ports);
-    apply_table(e.port_info, p.port_info);
-    apply_table(e.net_info, p.net_info);
+#define NT_APPLY(m, K, V, name) apply_table(e.m, p.m);
+    NT_COMPILED_MAPS(NT_APPLY)
+#undef NT_APPLY
 }
 
 }  // namespace neutrino

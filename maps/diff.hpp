@@ -16,13 +16,9 @@ struct TableDiff {
 };
 
 struct Plan {
-    TableDiff<nt_neigh_key, nt_neigh> neigh;
-    TableDiff<nt_fdb_key, nt_fdb_entry> fdb;
-    TableDiff<nt_flood_key, nt_flood_entry> flood;
-    TableDiff<nt_net_key, nt_net> nets;
-    TableDiff<nt_port_key, nt_port> ports;
-    TableDiff<__u32, nt_port_info> port_info;
-    TableDiff<nt_net_key, nt_net_info> net_info;
+#define NT_PLAN_MEMBER(m, K, V, name) TableDiff<K, V> m;
+    NT_COMPILED_MAPS(NT_PLAN_MEMBER)
+#undef NT_PLAN_MEMBER
 
     size_t writes() const;
     size_t deletes() const;

@@ -25,23 +25,30 @@ bool bytes_equal(const T& a, const T& b) {
 template <class K, class V>
 using Table = std::map<K, V, BytesLess<K>>;
 
-// The maps that desired state fully determines (counters are not here).
-// The order of the members is the order in which apply writes them: leaves
-// before the entries that refer to them (see docs/design.md, "apply order").
-struct MapEntries {
-    Table<nt_neigh_key, nt_neigh> neigh;
-    Table<nt_fdb_key, nt_fdb_entry> fdb;
-    Table<nt_flood_key, nt_flood_entry> flood;
-    Table<nt_net_key, nt_net> nets;
-    Table<nt_port_key, nt_port> ports;
-    // Userspace-only names (see abi.h), kept in step like any other map.
-    Table<__u32, nt_port_info> port_info;
-    Table<nt_net_key, nt_net_info> net_info;
+// Every map that desired state fully determines, as
+//   X(member, key type, value type, BPF map name)
+// in apply order: leaves (names, classifier, neighbours, FDB, flood slots)
+// before the network and port entries that make them reachable. Counters
+// and conntrack are not here: the datapath owns them.
+#define NT_COMPILED_MAPS(X)                                       \
+    X(rule_info, __u32, nt_rule_info, "nt_rule_info")             \
+    X(net_info, nt_net_key, nt_net_info, "nt_net_info")           \
+    X(port_info, __u32, nt_port_info, "nt_port_info")             \
+    X(addrs, nt_addr_key, nt_addr_allow, "nt_addrs")              \
+    X(sg_ports, nt_sg_ports_key, nt_sg_match, "nt_sg_ports")      \
+    X(sg_remote, nt_sg_remote_key, nt_sg_class, "nt_sg_remote")   \
+    X(neigh, nt_neigh_key, nt_neigh, "nt_neigh")                  \
+    X(fdb, nt_fdb_key, nt_fdb_entry, "nt_fdb")                    \
+    X(flood, nt_flood_key, nt_flood_entry, "nt_flood")            \
+    X(nets, nt_net_key, nt_net, "nt_nets")                        \
+    X(ports, nt_port_key, nt_port, "nt_ports")
 
-    size_t size() const {
-        return neigh.size() + fdb.size() + flood.size() + nets.size() + ports.size() +
-               port_info.size() + net_info.size();
-    }
+struct MapEntries {
+#define NT_ENTRIES_MEMBER(m, K, V, name) Table<K, V> m;
+    NT_COMPILED_MAPS(NT_ENTRIES_MEMBER)
+#undef NT_ENTRIES_MEMBER
+
+    size_t size() const;
     bool operator==(const MapEntries& o) const;
 };
 
@@ -53,8 +60,12 @@ inline constexpr const char* kMapNets = "nt_nets";
 inline constexpr const char* kMapPorts = "nt_ports";
 inline constexpr const char* kMapPortInfo = "nt_port_info";
 inline constexpr const char* kMapNetInfo = "nt_net_info";
+inline constexpr const char* kMapRuleInfo = "nt_rule_info";
 inline constexpr const char* kMapAttachments = "nt_attachments";
 inline constexpr const char* kMapDropStats = "nt_drop_stats";
 inline constexpr const char* kMapPortStats = "nt_port_stats";
+inline constexpr const char* kMapRuleStats = "nt_rule_stats";
+inline constexpr const char* kMapCt = "nt_ct";
+inline constexpr const char* kMapCtGc = "nt_ct_gc";
 
 }  // namespace neutrino

@@ -33,6 +33,12 @@ bool same_leading_bits(const std::array<uint8_t, 16>& a, const std::array<uint8_
 
 }  // namespace
 
+Cidr Cidr::network() const {
+    Cidr c = *this;
+    for (int i = stored_prefix_bits(c); i < 128; ++i) c.addr.b[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
+    return c;
+}
+
 std::optional<MacAddr> MacAddr::parse(std::string_view s) {
     // Exactly "xx:xx:xx:xx:xx:xx": no single-digit groups, no '-' or '.' forms.
     if (s.size() != 17) return std::nullopt;

@@ -47,6 +47,9 @@ struct Cidr {
     static std::optional<Cidr> parse(std::string_view s, bool allow_host_bits = false);
     static Cidr host(const IpAddr& a) { return Cidr{a, a.is_v4() ? 32 : 128}; }
     bool contains(const IpAddr& a) const;
+    Cidr network() const;  // host bits cleared
+    // Bits this prefix covers in the 16-byte ABI form (IPv4: 96 + prefix).
+    int abi_bits() const { return addr.is_v4() ? 96 + prefix : prefix; }
     int family() const { return addr.family(); }
     int max_prefix() const { return addr.is_v4() ? 32 : 128; }
     std::string str() const;

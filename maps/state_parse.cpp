@@ -212,18 +212,13 @@ struct Value {
         }
         if (auto c = Cidr::parse(*s)) return c;
         if (auto loose = Cidr::parse(*s, true)) {
-            bad(jq(*s) + " has host bits set; expected a network address (" + network_of(*loose).str() + ")");
+            bad(jq(*s) + " has host bits set; expected a network address (" + loose->network().str() + ")");
         } else {
             bad(jq(*s) + " is not a valid CIDR (expected address/prefix, like 10.0.0.0/24 or 2001:db8::/64)");
         }
         return std::nullopt;
     }
 
-    static Cidr network_of(Cidr c) {
-        int first_host_bit = c.addr.is_v4() ? 96 + c.prefix : c.prefix;
-        for (int i = first_host_bit; i < 128; ++i) c.addr.b[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
-        return c;
-    }
 };
 
 // One JSON object: its keys are checked on construction (unknown -> issue),

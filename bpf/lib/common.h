@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
+#include <linux/errno.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -18,6 +19,10 @@
 #endif
 
 #define NT_INLINE static __always_inline
+/* A global BPF function: verified once on its own (not once per caller
+ * path), with its own stack frame. For stages too big to inline into every
+ * path; pointer arguments may be NULL and must be checked. */
+#define NT_GLOBAL __attribute__((noinline))
 
 NT_INLINE int nt_mac_eq(const __u8 *a, const __u8 *b)
 {

@@ -5,6 +5,7 @@
 #define NT_BPF_MAPS_H
 
 #include "common.h"
+#include "l3.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -60,6 +61,92 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nt_port_stats);
 } nt_port_stats SEC(".maps");
+
+/* Security groups (see abi.h): remote classes, then (class, proto, port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct nt_sg_remote_key);
+	__type(value, struct nt_sg_class);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_sg_remote SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct nt_sg_ports_key);
+	__type(value, struct nt_sg_match);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_sg_ports SEC(".maps");
+
+/* Anti-spoofing: (port, MAC, IP prefix) a port may send as. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1 << 18);
+	__type(key, struct nt_addr_key);
+	__type(value, struct nt_addr_allow);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_addrs SEC(".maps");
+
+/* Connection tracking. A plain hash, not LRU: when it is full a new flow is
+ * refused with NT_DROP_CT_FULL and no live flow is ever evicted; expired
+ * entries are removed by the GC timer (conntrack.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_CT);
+	__type(key, struct nt_ct_key);
+	__type(value, struct nt_ct_entry);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct nt_frag_key);
+	__type(value, struct nt_frag_entry);
+} nt_frags SEC(".maps");
+
+/* Per-CPU scratch space for the parsed flow, off the 512-byte stack. Slot
+ * per program: a tap_egress can run nested inside a tap_ingress (clones). */
+enum nt_scratch_slot { NT_SCRATCH_FROM_VM = 0, NT_SCRATCH_TO_VM = 1 };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct nt_flow);
+} nt_scratch SEC(".maps");
+
+/* The conntrack GC timer (conntrack.h): one element. */
+struct nt_ct_gc_state {
+	struct bpf_timer timer;
+	struct nt_ct_gc_stats stats;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_ct_gc_state);
+} nt_ct_gc SEC(".maps");
+
+_Static_assert(sizeof(struct nt_ct_gc_state) == sizeof(struct nt_ct_gc_value), "nt_ct_gc layout");
+
+/* Flows admitted per rule (per CPU), keyed by rule_tag. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 17);
+	__type(key, __u32);
+	__type(value, struct nt_counter);
+} nt_rule_stats SEC(".maps");
+
+/* Userspace only: rule and group ids for the counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 17);
+	__type(key, __u32);
+	__type(value, struct nt_rule_info);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_rule_info SEC(".maps");
 
 /* Userspace-only (see abi.h): names for inspection, and the attach record. */
 struct {

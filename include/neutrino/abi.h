@@ -17,6 +17,10 @@
 
 #define NT_ETH_ALEN 6
 
+#define NT_ID_LEN 40   /* a UUID (36) + NUL, padded */
+#define NT_NAME_LEN 48 /* a Neutron name, truncated for display */
+#define NT_IFNAME_LEN 16
+
 /* Limits the compile step enforces and the BPF loops are bounded by. */
 #define NT_MAX_PORTS 65536
 #define NT_MAX_NETWORKS 16384
@@ -59,6 +63,11 @@ struct nt_port {
 	__u8 mac[NT_ETH_ALEN];
 	__u16 mtu;        /* the network's mtu, host order */
 	__u32 port_tag;   /* stable compact id of the Neutron port (zone, stats) */
+	/* Hash of the port's compiled security policy. Conntrack entries carry
+	 * the generation they were admitted under; a mismatch makes the
+	 * datapath re-check the flow against the current rules. */
+	__u32 policy_gen;
+	union nt_ip ip;   /* first fixed IP: the anti-spoofing fast path */
 };
 
 /* ---- nt_nets: per-network parameters --------------------------------------- */
@@ -171,14 +180,176 @@ struct nt_trace_cb {
 	__u32 reason;  /* enum nt_drop_reason */
 };
 
+/* ---- Security groups ---------------------------------------------------------
+ * Neutron rules only ever allow, so classification is "does any rule of the
+ * port allow this flow": two LPM lookups, flat in the number of rules.
+ *   1. nt_sg_remote: (port, direction, family, remote IP) -> class. A class is
+ *      a set of rules whose remote (prefix or group member) covers the address,
+ *      inherited from every shorter prefix; no entry = class 0 (rules with any
+ *      remote only).
+ *   2. nt_sg_ports: (port, class, direction, family, protocol, port) -> rule,
+ *      where port ranges are made disjoint and split into prefix blocks; for
+ *      ICMP the "port" is type<<8 | code. A second lookup with protocol 0
+ *      finds rules for any protocol.
+ */
+enum nt_dir {
+	NT_DIR_FROM_VM = 1, /* Neutron "egress": leaves the VM (tap ingress hook) */
+	NT_DIR_TO_VM = 2,   /* Neutron "ingress": enters the VM (tap egress hook) */
+};
+
+#define NT_SG_REMOTE_FIXED_BITS 64 /* port_tag + dir/family/pad */
+struct nt_sg_remote_key { /* LPM */
+	__u32 prefixlen;
+	__u32 port_tag;
+	__u8 dir;    /* enum nt_dir */
+	__u8 family; /* 4 or 6 */
+	__u8 pad[2];
+	union nt_ip ip;
+};
+
+struct nt_sg_class {
+	__u32 class_id;
+};
+
+#define NT_SG_PORTS_FIXED_BITS 96 /* port_tag + class + dir/family/proto/pad */
+struct nt_sg_ports_key { /* LPM */
+	__u32 prefixlen;
+	__u32 port_tag;
+	__u32 class_id;
+	__u8 dir;
+	__u8 family;
+	__u8 proto; /* 0 = rules for any protocol */
+	__u8 pad;
+	__be16 port; /* TCP/UDP/SCTP destination port; ICMP type<<8|code */
+	__u16 pad2;
+};
+
+struct nt_sg_match {
+	__u32 rule_tag; /* compact id of the rule that allows (counters, trace) */
+};
+
+/* ---- Anti-spoofing: what a port may send as --------------------------------
+ * LPM over (port, MAC, IP): fixed IPs and allowed-address-pairs (IP or CIDR,
+ * own or given MAC). An entry of prefix NT_ADDR_FIXED_BITS matches any IP
+ * with that MAC: the MAC is allowed, the address is not (flag MAC_ONLY). */
+#define NT_ADDR_FIXED_BITS 96 /* port_tag + mac + pad */
+struct nt_addr_key { /* LPM */
+	__u32 prefixlen;
+	__u32 port_tag;
+	__u8 mac[NT_ETH_ALEN];
+	__u8 pad[2];
+	union nt_ip ip;
+};
+
+enum nt_addr_flags {
+	NT_ADDR_MAC_ONLY = 1u << 0,
+	NT_ADDR_IP = 1u << 1,
+};
+
+struct nt_addr_allow {
+	__u32 flags;
+};
+
+/* ---- Connection tracking ----------------------------------------------------
+ * One table shared by the tap programs; the zone is the port, so overlapping
+ * tenant addresses never meet. The key is the flow in its original direction;
+ * a reply finds it under the reversed tuple. */
+enum nt_ct_state {
+	NT_CT_NEW = 0,
+	NT_CT_SYN_SENT = 1,     /* TCP: SYN seen */
+	NT_CT_SYN_RECV = 2,     /* TCP: SYN-ACK seen */
+	NT_CT_ESTABLISHED = 3,  /* TCP: ACK after SYN-ACK; UDP/ICMP: reply seen */
+	NT_CT_FIN_WAIT = 4,     /* TCP: one side sent FIN */
+	NT_CT_CLOSING = 5,      /* TCP: both sides sent FIN */
+	NT_CT_CLOSED = 6,       /* TCP: RST seen */
+	NT_CT_UNREPLIED = 7,    /* UDP/ICMP/other: no reply yet */
+};
+
+/* Timeouts (seconds) per state; userspace shows remaining lifetimes. */
+#define NT_CT_TIMEOUT_SYN 60
+#define NT_CT_TIMEOUT_ESTABLISHED (5 * 24 * 3600)
+#define NT_CT_TIMEOUT_FIN 120
+#define NT_CT_TIMEOUT_CLOSED 10
+#define NT_CT_TIMEOUT_UDP_UNREPLIED 30
+#define NT_CT_TIMEOUT_UDP 180
+#define NT_CT_TIMEOUT_ICMP 30
+#define NT_CT_GC_INTERVAL_SEC 10
+#define NT_MAX_CT 524288
+
+struct nt_ct_key {
+	__u32 zone; /* port_tag */
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+	union nt_ip src;
+	union nt_ip dst;
+	__be16 sport; /* ICMP echo: the identifier, in both ports */
+	__be16 dport;
+};
+
+enum nt_ct_flags {
+	NT_CT_F_REPLY_SEEN = 1u << 0,
+	NT_CT_F_FIN_ORIG = 1u << 1,
+	NT_CT_F_FIN_REPLY = 1u << 2,
+};
+
+struct nt_ct_entry {
+	__u64 created_ns;  /* bpf_ktime_get_ns() clock */
+	__u64 last_seen_ns;
+	__u64 packets;     /* both directions; updated without atomics (approximate) */
+	__u32 rule_tag;    /* the rule that admitted the flow */
+	__u32 policy_gen;  /* nt_port.policy_gen when admitted or last re-checked */
+	__u8 state;        /* enum nt_ct_state */
+	__u8 origin;       /* enum nt_dir of the first packet */
+	__u8 flags;        /* enum nt_ct_flags */
+	__u8 pad;
+	__u16 sg_port;     /* the classifier's port key of the first packet, for re-checks */
+	__u8 pad2[2];
+};
+
+/* Non-first IPv4/IPv6 fragments carry no L4 header: they pass only when the
+ * first fragment of the same datagram was allowed (it records this entry). */
+struct nt_frag_key {
+	__u32 zone;
+	__u8 proto;
+	__u8 family;
+	__u8 dir;
+	__u8 pad;
+	__u32 id; /* IPv4 id or IPv6 fragment identification */
+	union nt_ip src;
+	union nt_ip dst;
+};
+
+struct nt_frag_entry {
+	__u64 seen_ns;
+	__u32 rule_tag;
+	__u32 pad;
+};
+
+struct nt_ct_gc_stats { /* the GC timer's work, for `ct stats` */
+	__u64 runs;
+	__u64 expired;
+	__u64 last_run_ns;
+};
+
+/* nt_ct_gc value as userspace sees it: BPF declares a struct bpf_timer in the
+ * first 16 bytes (the syscall interface returns it zeroed). */
+struct nt_ct_gc_value {
+	__u64 timer[2];
+	struct nt_ct_gc_stats stats;
+};
+
+/* Names of rules for counters and trace (userspace only), key: rule_tag. */
+struct nt_rule_info {
+	char rule_id[NT_ID_LEN];
+	char sg_id[NT_ID_LEN];
+};
+
 /* ---- Userspace-only maps, pinned with the rest ------------------------------
  * The programs never read these. They keep the names that make the maps
  * readable (port and network ids for `port list`, `trace`, `monitor`) and the
  * loader's record of what it attached, so a restarted loader, `status` and
  * `destroy` know what is Neutrino's without any file outside bpffs. */
-#define NT_ID_LEN 40   /* a UUID (36) + NUL, padded */
-#define NT_NAME_LEN 48 /* a Neutron name, truncated for display */
-#define NT_IFNAME_LEN 16
 
 struct nt_port_info { /* key: __u32 port_tag */
 	char id[NT_ID_LEN];
@@ -228,7 +399,7 @@ struct nt_attach {
 
 NT_STATIC_ASSERT(sizeof(union nt_ip) == 16, "nt_ip");
 NT_STATIC_ASSERT(sizeof(struct nt_port_key) == 4, "nt_port_key");
-NT_STATIC_ASSERT(sizeof(struct nt_port) == 20, "nt_port");
+NT_STATIC_ASSERT(sizeof(struct nt_port) == 40, "nt_port");
 NT_STATIC_ASSERT(sizeof(struct nt_net_key) == 4, "nt_net_key");
 NT_STATIC_ASSERT(sizeof(struct nt_net) == 16, "nt_net");
 NT_STATIC_ASSERT(sizeof(struct nt_fdb_key) == 12, "nt_fdb_key");
@@ -241,6 +412,16 @@ NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");
 NT_STATIC_ASSERT(sizeof(struct nt_port_stats) == 80, "nt_port_stats");
 NT_STATIC_ASSERT(sizeof(struct nt_trace_cb) == 20, "nt_trace_cb");
 NT_STATIC_ASSERT(sizeof(struct nt_port_info) == 112, "nt_port_info");
+NT_STATIC_ASSERT(sizeof(struct nt_sg_remote_key) == 28, "nt_sg_remote_key");
+NT_STATIC_ASSERT(sizeof(struct nt_sg_ports_key) == 20, "nt_sg_ports_key");
+NT_STATIC_ASSERT(sizeof(struct nt_addr_key) == 32, "nt_addr_key");
+NT_STATIC_ASSERT(sizeof(struct nt_ct_key) == 44, "nt_ct_key");
+NT_STATIC_ASSERT(sizeof(struct nt_ct_entry) == 40, "nt_ct_entry");
+NT_STATIC_ASSERT(sizeof(struct nt_frag_key) == 44, "nt_frag_key");
+NT_STATIC_ASSERT(sizeof(struct nt_frag_entry) == 16, "nt_frag_entry");
+NT_STATIC_ASSERT(sizeof(struct nt_rule_info) == 80, "nt_rule_info");
+NT_STATIC_ASSERT(sizeof(struct nt_ct_gc_stats) == 24, "nt_ct_gc_stats");
+NT_STATIC_ASSERT(sizeof(struct nt_ct_gc_value) == 40, "nt_ct_gc_value");
 NT_STATIC_ASSERT(sizeof(struct nt_net_info) == 88, "nt_net_info");
 NT_STATIC_ASSERT(sizeof(struct nt_attach_key) == 8, "nt_attach_key");
 NT_STATIC_ASSERT(sizeof(struct nt_attach) == 80, "nt_attach");

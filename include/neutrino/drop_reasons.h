@@ -31,7 +31,9 @@
 	X(DHCP_MALFORMED, 19, "dhcp-malformed", "malformed or oversized DHCP request")        \
 	X(NO_FLOOD_TARGET, 20, "no-flood-target", "BUM frame with nowhere to go")             \
 	X(LOOP, 21, "loop", "frame would go back out of the port it came from")               \
-	X(REDIRECT_FAILED, 22, "redirect-failed", "redirect to the target interface failed")
+	X(REDIRECT_FAILED, 22, "redirect-failed", "redirect to the target interface failed") \
+	X(ETHERTYPE, 23, "ethertype", "neither IPv4, IPv6 nor ARP on a port with port security") \
+	X(POLICY_REVOKED, 24, "policy-revoked", "flow no longer allowed after a rule or group change")
 
 enum nt_drop_reason {
 #define NT_DROP_ENUM(name, num, str, desc) NT_DROP_##name = num,

@@ -51,9 +51,13 @@ TEST(Diff, MacChangeTouchesOnlyThatPortsEntries) {
     EXPECT_EQ(p.fdb.deletes.size(), 1u);     // ... old MAC out
     EXPECT_EQ(p.neigh.upserts.size(), 1u);   // 192.168.1.17 -> new MAC
     EXPECT_EQ(p.neigh.deletes.size(), 0u);
+    // anti-spoofing: MAC-wide, fixed-IP and link-local entries move to the new MAC
+    EXPECT_EQ(p.addrs.upserts.size(), 3u);
+    EXPECT_EQ(p.addrs.deletes.size(), 3u);
     EXPECT_TRUE(p.nets.upserts.empty());
     EXPECT_TRUE(p.flood.upserts.empty());
-    EXPECT_EQ(p.writes() + p.deletes(), 4u);
+    EXPECT_TRUE(p.sg_ports.upserts.empty());  // the policy itself did not change
+    EXPECT_EQ(p.writes() + p.deletes(), 10u);
 }
 
 TEST(Diff, RemovingAPortRemovesItsEntriesAndItsOnlyNetwork) {

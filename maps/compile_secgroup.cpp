@@ -1,0 +1,287 @@
+#include "maps/compile_secgroup.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "maps/compile.hpp"
+
+namespace neutrino {
+
+namespace {
+
+template <class T>
+T zeroed() {
+    T v;
+    std::memset(&v, 0, sizeof v);
+    return v;
+}
+
+template <size_t N>
+void copy_name(char (&dst)[N], const std::string& src) {
+    std::memset(dst, 0, N);
+    std::memcpy(dst, src.data(), std::min(src.size(), N - 1));
+}
+
+int family_of(Ethertype e) { return e == Ethertype::IPv4 ? 4 : 6; }
+uint8_t abi_dir(Direction d) { return d == Direction::Egress ? NT_DIR_FROM_VM : NT_DIR_TO_VM; }
+
+bool is_icmp(uint8_t proto) { return proto == 1 || proto == 58; }
+
+// The classifier's port interval of a rule: destination ports, or for ICMP
+// type<<8|code (port_range_min = type, port_range_max = code).
+std::pair<uint32_t, uint32_t> rule_interval(const SecurityGroupRule& r) {
+    if (!r.protocol || !r.port_range_min) return {0, 0xffff};
+    if (is_icmp(*r.protocol)) {
+        uint32_t type = *r.port_range_min << 8;
+        if (!r.port_range_max) return {type, type | 0xff};
+        return {type | *r.port_range_max, type | *r.port_range_max};
+    }
+    return {*r.port_range_min, r.port_range_max.value_or(*r.port_range_min)};
+}
+
+IpAddr link_local_of(const MacAddr& m) {  // fe80::/64 + modified EUI-64
+    IpAddr a;
+    a.b = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(m.b[0] ^ 2), m.b[1], m.b[2], 0xff, 0xfe,
+           m.b[3], m.b[4], m.b[5]};
+    return a;
+}
+
+struct Hasher {  // FNV-1a over entry bytes: the policy generation
+    uint32_t h = 2166136261u;
+    template <class T>
+    void add(const T& v) {
+        auto* p = reinterpret_cast<const uint8_t*>(&v);
+        for (size_t i = 0; i < sizeof(T); i++) {
+            h ^= p[i];
+            h *= 16777619u;
+        }
+    }
+};
+
+struct RuleRef {
+    uint32_t tag;
+    const SecurityGroupRule* rule;
+};
+
+void add_addr(MapEntries& out, uint32_t port_tag, const MacAddr& mac, const Cidr* ip) {
+    auto k = zeroed<nt_addr_key>();
+    k.port_tag = port_tag;
+    std::copy(mac.b.begin(), mac.b.end(), k.mac);
+    auto v = zeroed<nt_addr_allow>();
+    if (ip) {
+        Cidr n = ip->network();
+        k.prefixlen = NT_ADDR_FIXED_BITS + n.abi_bits();
+        k.ip = n.addr.to_abi();
+        v.flags = NT_ADDR_IP;
+    } else {
+        k.prefixlen = NT_ADDR_FIXED_BITS;
+        v.flags = NT_ADDR_MAC_ONLY;
+    }
+    out.addrs[k] = v;
+}
+
+void compile_addrs(const Port& port, uint32_t tag, MapEntries& out) {
+    std::set<MacAddr> macs{port.mac_address};
+    for (const auto& f : port.fixed_ips) {
+        Cidr c = Cidr::host(f.ip_address);
+        add_addr(out, tag, port.mac_address, &c);
+    }
+    for (const auto& p : port.allowed_address_pairs) {
+        MacAddr m = p.mac_address.value_or(port.mac_address);
+        macs.insert(m);
+        add_addr(out, tag, m, &p.ip_address);
+    }
+    for (const auto& m : macs) {
+        add_addr(out, tag, m, nullptr);
+        Cidr ll = Cidr::host(link_local_of(m));
+        add_addr(out, tag, m, &ll);
+    }
+}
+
+// Port LPM entries of one class: per protocol, disjoint intervals as blocks.
+void add_class_ports(uint32_t port_tag, uint8_t dir, int family, uint32_t class_id,
+                     const std::vector<const RuleRef*>& rules, MapEntries& out, Hasher& gen) {
+    std::map<uint8_t, std::vector<TaggedInterval>> by_proto;
+    for (const RuleRef* r : rules) {
+        uint8_t proto = r->rule->protocol.value_or(0);  // 0: any protocol
+        auto [lo, hi] = proto == 0 ? std::pair<uint32_t, uint32_t>{0, 0xffff} : rule_interval(*r->rule);
+        by_proto[proto].push_back({lo, hi, r->tag});
+    }
+    for (auto& [proto, intervals] : by_proto) {
+        for (const auto& iv : disjoint_intervals(intervals)) {
+            for (auto [start, bits] : prefix_blocks(iv.lo, iv.hi)) {
+                if (proto == 0 && bits != 0) continue;  // any-protocol rules have no ports
+                auto k = zeroed<nt_sg_ports_key>();
+                k.prefixlen = NT_SG_PORTS_FIXED_BITS + bits;
+                k.port_tag = port_tag;
+                k.class_id = class_id;
+                k.dir = dir;
+                k.family = static_cast<uint8_t>(family);
+                k.proto = proto;
+                k.port = htobe16(start);
+                auto v = zeroed<nt_sg_match>();
+                v.rule_tag = iv.tag;
+                out.sg_ports[k] = v;
+                gen.add(k);
+                gen.add(v);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+std::string rule_name(const SecurityGroup& sg, size_t index) {
+    const auto& r = sg.rules[index];
+    return r.id.empty() ? sg.id + "#" + std::to_string(index) : r.id;
+}
+
+SecurityContext::SecurityContext(const State& state) : state_(state) {
+    std::vector<std::string> names;
+    for (const auto& sg : state.security_groups)
+        for (size_t i = 0; i < sg.rules.size(); i++) names.push_back(sg.id + "/" + rule_name(sg, i));
+    tags_ = assign_compact_ids(names);
+    for (const auto& p : state.ports) {
+        for (const auto& g : p.security_groups) {
+            for (const auto& f : p.fixed_ips)
+                members_[{g, f.ip_address.family()}].push_back(Cidr::host(f.ip_address));
+            for (const auto& a : p.allowed_address_pairs)
+                members_[{g, a.ip_address.family()}].push_back(a.ip_address.network());
+        }
+    }
+}
+
+uint32_t SecurityContext::rule_tag(const SecurityGroup& sg, size_t index) const {
+    return tags_.at(sg.id + "/" + rule_name(sg, index));
+}
+
+const std::vector<Cidr>& SecurityContext::members(const std::string& group_id, int family) const {
+    auto it = members_.find({group_id, family});
+    return it == members_.end() ? none_ : it->second;
+}
+
+std::vector<TaggedInterval> disjoint_intervals(const std::vector<TaggedInterval>& in) {
+    // Sweep: +tag at lo, -tag at hi+1; each stretch between events takes the
+    // smallest active tag; equal neighbours merge.
+    std::vector<std::pair<uint32_t, std::pair<int, uint32_t>>> ev;
+    for (const auto& iv : in) {
+        ev.push_back({iv.lo, {1, iv.tag}});
+        ev.push_back({iv.hi + 1, {-1, iv.tag}});
+    }
+    std::sort(ev.begin(), ev.end());
+    std::multiset<uint32_t> active;
+    std::vector<TaggedInterval> out;
+    for (size_t i = 0; i < ev.size();) {
+        uint32_t pos = ev[i].first;
+        for (; i < ev.size() && ev[i].first == pos; i++) {
+            if (ev[i].second.first > 0) active.insert(ev[i].second.second);
+            else active.erase(active.find(ev[i].second.second));
+        }
+        if (active.empty() || i == ev.size()) continue;
+        uint32_t tag = *active.begin(), end = ev[i].first - 1;
+        if (!out.empty() && out.back().tag == tag && out.back().hi + 1 == pos) out.back().hi = end;
+        else out.push_back({pos, end, tag});
+    }
+    return out;
+}
+
+std::vector<std::pair<uint16_t, int>> prefix_blocks(uint32_t lo, uint32_t hi) {
+    std::vector<std::pair<uint16_t, int>> out;
+    while (lo <= hi && lo <= 0xffff) {
+        int k = 16;  // block size 2^k
+        while (k > 0 && ((lo & ((1u << k) - 1)) != 0 || lo + (1u << k) - 1 > hi)) k--;
+        out.push_back({static_cast<uint16_t>(lo), 16 - k});
+        lo += 1u << k;
+    }
+    return out;
+}
+
+uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uint32_t port_tag,
+                               MapEntries& out) {
+    const State& st = ctx.state();
+    compile_addrs(port, port_tag, out);
+
+    std::vector<RuleRef> all;
+    for (const auto& gid : port.security_groups) {
+        const SecurityGroup* sg = st.find_security_group(gid);
+        if (!sg) continue;
+        for (size_t i = 0; i < sg->rules.size(); i++) {
+            uint32_t tag = ctx.rule_tag(*sg, i);
+            all.push_back({tag, &sg->rules[i]});
+            auto info = zeroed<nt_rule_info>();
+            copy_name(info.rule_id, rule_name(*sg, i));
+            copy_name(info.sg_id, sg->id);
+            out.rule_info[tag] = info;
+        }
+    }
+    Hasher gen;
+    for (auto dir : {Direction::Egress, Direction::Ingress}) {
+        for (auto eth : {Ethertype::IPv4, Ethertype::IPv6}) {
+            const int family = family_of(eth);
+            std::vector<const RuleRef*> any;
+            std::map<Cidr, std::vector<const RuleRef*>> by_prefix;
+            for (const auto& r : all) {
+                if (r.rule->direction != dir || r.rule->ethertype != eth) continue;
+                if (r.rule->remote_group_id) {
+                    for (const auto& m : ctx.members(*r.rule->remote_group_id, family))
+                        by_prefix[m.network()].push_back(&r);
+                } else if (r.rule->remote_ip_prefix && r.rule->remote_ip_prefix->prefix > 0) {
+                    by_prefix[r.rule->remote_ip_prefix->network()].push_back(&r);
+                } else {
+                    any.push_back(&r);
+                }
+            }
+            // Each prefix's class: its rules, its ancestors' and the any-remote ones.
+            auto tags_of = [](std::vector<const RuleRef*> v) {
+                std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->tag < b->tag; });
+                v.erase(std::unique(v.begin(), v.end(), [](auto* a, auto* b) { return a->tag == b->tag; }),
+                        v.end());
+                return v;
+            };
+            auto key_of = [](const std::vector<const RuleRef*>& v) {
+                std::vector<uint32_t> k;
+                for (auto* r : v) k.push_back(r->tag);
+                return k;
+            };
+            const auto any_set = tags_of(any);
+            std::map<std::vector<uint32_t>, std::pair<uint32_t, std::vector<const RuleRef*>>> classes;
+            classes[key_of(any_set)] = {0, any_set};
+            std::vector<std::pair<Cidr, std::vector<uint32_t>>> remote;
+            for (const auto& [p, rules] : by_prefix) {
+                std::vector<const RuleRef*> set = any;
+                for (int len = 0; len <= p.prefix; len++) {
+                    auto it = by_prefix.find(Cidr{p.addr, len}.network());
+                    if (it != by_prefix.end()) set.insert(set.end(), it->second.begin(), it->second.end());
+                }
+                set = tags_of(set);
+                auto k = key_of(set);
+                if (!classes.count(k)) classes[k] = {0, set};
+                remote.push_back({p, k});
+            }
+            // Class ids in rule-set order: deterministic.
+            uint32_t next = 1;
+            for (auto& [k, c] : classes)
+                if (k != key_of(any_set)) c.first = next++;
+            for (const auto& [p, k] : remote) {
+                uint32_t cid = classes.at(k).first;
+                if (cid == 0) continue;  // same as no entry
+                auto rk = zeroed<nt_sg_remote_key>();
+                rk.prefixlen = NT_SG_REMOTE_FIXED_BITS + p.abi_bits();
+                rk.port_tag = port_tag;
+                rk.dir = abi_dir(dir);
+                rk.family = static_cast<uint8_t>(family);
+                rk.ip = p.addr.to_abi();
+                auto v = zeroed<nt_sg_class>();
+                v.class_id = cid;
+                out.sg_remote[rk] = v;
+                gen.add(rk);
+                gen.add(v);
+            }
+            for (const auto& [k, c] : classes)
+                add_class_ports(port_tag, abi_dir(dir), family, c.first, c.second, out, gen);
+        }
+    }
+    return gen.h ? gen.h : 1;
+}
+
+}  // namespace neutrino
