@@ -11,25 +11,10 @@
 #include "loader/log.hpp"
 #include "loader/netns.hpp"
 #include "maps/bpf_map_store.hpp"
-#include "maps/drop_reasons.hpp"
 
 namespace neutrino {
 
 namespace {
-
-std::string str_of(const char* s, size_t n) { return std::string(s, strnlen(s, n)); }
-
-MacAddr mac_of(const uint8_t* b) {
-    MacAddr m;
-    std::copy(b, b + 6, m.b.begin());
-    return m;
-}
-
-IpAddr ip_of(const nt_ip& ip) {
-    IpAddr a;
-    std::copy(ip.b, ip.b + 16, a.b.begin());
-    return a;
-}
 
 std::string hook_name(const std::string& ifname, bool ingress) {
     return ifname + (ingress ? " ingress" : " egress");
@@ -159,100 +144,6 @@ void Instance::destroy() {
         dp_.reset();
     }
     if (access(pins_.root.c_str(), F_OK) == 0) pins_.remove();
-}
-
-MapEntries Instance::entries() const {
-    BpfMapStore store(datapath(false).maps());
-    return store.read_all();
-}
-
-std::vector<TcAttachment> Instance::attachments() const {
-    Datapath& dp = datapath(false);
-    return TcAttacher(dp.map_fd(kMapAttachments), pins_.links, opts_.tc_mode).list();
-}
-
-std::vector<PortRow> Instance::ports() const {
-    Datapath& dp = datapath(false);
-    MapEntries e = entries();
-    PerCpuBpfMap<__u32, nt_port_stats> stats(dp.map_fd(kMapPortStats), kMapPortStats);
-    std::vector<PortRow> rows;
-    for (const auto& [k, p] : e.ports) {
-        PortRow r;
-        r.ifindex = k.ifindex;
-        r.port_tag = p.port_tag;
-        r.net_id = p.net_id;
-        r.mac = mac_of(p.mac);
-        r.flags = p.flags;
-        r.mtu = p.mtu;
-        if (auto it = e.port_info.find(p.port_tag); it != e.port_info.end()) {
-            r.id = str_of(it->second.id, sizeof it->second.id);
-            r.name = str_of(it->second.name, sizeof it->second.name);
-            r.ifname = str_of(it->second.ifname, sizeof it->second.ifname);
-        }
-        nt_net_key nk{p.net_id};
-        if (auto it = e.net_info.find(nk); it != e.net_info.end()) {
-            r.network_id = str_of(it->second.id, sizeof it->second.id);
-            r.network_name = str_of(it->second.name, sizeof it->second.name);
-        }
-        for (const auto& [nk2, n] : e.neigh)
-            if (nk2.net_id == p.net_id && n.port_tag == p.port_tag) r.ips.push_back(ip_of(nk2.ip));
-        for (const auto& cpu : stats.lookup(p.port_tag)) {
-            auto add = [](nt_counter& a, const nt_counter& b) {
-                a.packets += b.packets;
-                a.bytes += b.bytes;
-            };
-            add(r.stats.from_vm, cpu.from_vm);
-            add(r.stats.to_vm, cpu.to_vm);
-            add(r.stats.arp_reply, cpu.arp_reply);
-            add(r.stats.flooded, cpu.flooded);
-            add(r.stats.dropped, cpu.dropped);
-        }
-        rows.push_back(std::move(r));
-    }
-    std::sort(rows.begin(), rows.end(), [](const PortRow& a, const PortRow& b) {
-        return std::tie(a.network_id, a.ifname) < std::tie(b.network_id, b.ifname);
-    });
-    return rows;
-}
-
-std::vector<FdbRow> Instance::fdb() const {
-    MapEntries e = entries();
-    std::vector<FdbRow> rows;
-    for (const auto& [k, v] : e.fdb) {
-        FdbRow r;
-        r.net_id = k.net_id;
-        r.mac = mac_of(k.mac);
-        r.flags = v.flags;
-        r.ifindex = v.ifindex;
-        r.vtep = ip_of(v.vtep);
-        if (auto it = e.net_info.find(nt_net_key{k.net_id}); it != e.net_info.end())
-            r.network_id = str_of(it->second.id, sizeof it->second.id);
-        for (const auto& [tag, info] : e.port_info)
-            if (info.ifindex == v.ifindex && info.net_id == k.net_id && (v.flags & NT_FDB_LOCAL)) {
-                r.ifname = str_of(info.ifname, sizeof info.ifname);
-                r.port_id = str_of(info.id, sizeof info.id);
-            }
-        rows.push_back(std::move(r));
-    }
-    std::sort(rows.begin(), rows.end(), [](const FdbRow& a, const FdbRow& b) {
-        return std::tie(a.network_id, a.mac) < std::tie(b.network_id, b.mac);
-    });
-    return rows;
-}
-
-std::vector<DropRow> Instance::drops() const {
-    Datapath& dp = datapath(false);
-    PerCpuBpfMap<__u32, nt_counter> m(dp.map_fd(kMapDropStats), kMapDropStats);
-    std::vector<DropRow> rows;
-    for (const auto& t : drop_reasons()) {
-        DropRow r{t.number, t.name, t.description, {}};
-        for (const auto& c : m.lookup(t.number)) {
-            r.counter.packets += c.packets;
-            r.counter.bytes += c.bytes;
-        }
-        rows.push_back(r);
-    }
-    return rows;
 }
 
 }  // namespace neutrino

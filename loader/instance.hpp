@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,33 @@ struct FdbRow {
     IpAddr vtep;
 };
 
+struct RuleRow {
+    uint32_t rule_tag = 0;
+    std::string rule_id, sg_id, sg_name, description;
+    nt_counter flows{};  // flows this rule admitted
+};
+
+struct CtRow {
+    nt_ct_key key{};
+    nt_ct_entry entry{};
+    IpAddr src, dst;
+    uint64_t age_ns = 0, idle_ns = 0;
+    std::string port_id, port_name, rule_id;
+};
+
+struct AllowedAddress {
+    MacAddr mac;
+    Cidr ip;
+};
+
+// A port with its effective policy: what it may send as, which rules apply.
+struct PortDetail {
+    PortRow port;
+    std::vector<MacAddr> allowed_macs;
+    std::vector<AllowedAddress> allowed_addresses;
+    std::vector<RuleRow> rules;
+};
+
 struct DropRow {
     uint32_t reason = 0;
     std::string name, description;
@@ -84,6 +112,11 @@ public:
     std::vector<FdbRow> fdb() const;
     std::vector<TcAttachment> attachments() const;
     std::vector<DropRow> drops() const;
+    std::vector<RuleRow> rules() const;
+    std::vector<CtRow> conntrack() const;
+    size_t ct_flush(const std::optional<uint32_t>& zone);  // entries removed
+    nt_ct_gc_stats ct_gc_stats() const;
+    PortDetail port_detail(const std::string& id_or_name) const;  // id, id prefix, name or tap
     MapEntries entries() const;
 
 private:

@@ -131,6 +131,35 @@ void add_class_ports(uint32_t port_tag, uint8_t dir, int family, uint32_t class_
 
 }  // namespace
 
+std::string describe_rule(const SecurityGroupRule& r, const State* state) {
+    std::string s = r.direction == Direction::Ingress ? "ingress " : "egress ";
+    s += r.ethertype == Ethertype::IPv4 ? "IPv4 " : "IPv6 ";
+    static const std::map<int, const char*> names = {{1, "icmp"}, {6, "tcp"}, {17, "udp"}, {58, "icmpv6"}, {132, "sctp"}};
+    if (!r.protocol || *r.protocol == 0) {
+        s += "any";
+    } else {
+        auto it = names.find(*r.protocol);
+        s += it != names.end() ? it->second : "proto " + std::to_string(*r.protocol);
+        if (r.port_range_min) {
+            if (is_icmp(*r.protocol))
+                s += " type " + std::to_string(*r.port_range_min) +
+                     (r.port_range_max ? " code " + std::to_string(*r.port_range_max) : "");
+            else if (r.port_range_max && *r.port_range_max != *r.port_range_min)
+                s += " " + std::to_string(*r.port_range_min) + "-" + std::to_string(*r.port_range_max);
+            else
+                s += " " + std::to_string(*r.port_range_min);
+        }
+    }
+    s += r.direction == Direction::Ingress ? " from " : " to ";
+    if (r.remote_group_id) {
+        const SecurityGroup* g = state ? state->find_security_group(*r.remote_group_id) : nullptr;
+        s += "group " + (g && !g->name.empty() ? g->name : *r.remote_group_id);
+    }
+    else if (r.remote_ip_prefix) s += r.remote_ip_prefix->str();
+    else s += "any";
+    return s;
+}
+
 std::string rule_name(const SecurityGroup& sg, size_t index) {
     const auto& r = sg.rules[index];
     return r.id.empty() ? sg.id + "#" + std::to_string(index) : r.id;
@@ -211,6 +240,8 @@ uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uin
             auto info = zeroed<nt_rule_info>();
             copy_name(info.rule_id, rule_name(*sg, i));
             copy_name(info.sg_id, sg->id);
+            copy_name(info.sg_name, sg->name);
+            copy_name(info.desc, describe_rule(sg->rules[i], &st));
             out.rule_info[tag] = info;
         }
     }

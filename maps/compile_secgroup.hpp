@@ -33,6 +33,9 @@ private:
 };
 
 std::string rule_name(const SecurityGroup& sg, size_t index);
+// "ingress IPv4 tcp 22-80 from 10.0.0.0/8", "egress IPv6 any to group web";
+// groups are named by name when the state is given, else by id.
+std::string describe_rule(const SecurityGroupRule& r, const State* state = nullptr);
 
 // Adds the port's nt_sg_remote, nt_sg_ports, nt_addrs and nt_rule_info
 // entries; returns its policy generation (a hash of its classifier entries,

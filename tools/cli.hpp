@@ -44,6 +44,13 @@ nlohmann::json fdb_json(const std::vector<FdbRow>& rows);
 std::string fdb_text(const std::vector<FdbRow>& rows);
 nlohmann::json drops_json(const std::vector<DropRow>& rows);
 std::string drops_text(const std::vector<DropRow>& rows, bool all);
+nlohmann::json rules_json(const std::vector<RuleRow>& rows);
+std::string rules_text(const std::vector<RuleRow>& rows);
+nlohmann::json ct_json(const std::vector<CtRow>& rows);
+std::string ct_text(const std::vector<CtRow>& rows);
+nlohmann::json port_detail_json(const PortDetail& d);
+std::string port_detail_text(const PortDetail& d);
+const char* ct_state_name(uint8_t state);
 nlohmann::json attachments_json(const std::vector<TcAttachment>& rows);
 std::string attachments_text(const std::vector<TcAttachment>& rows);
 

@@ -204,6 +204,129 @@ std::string drops_text(const std::vector<DropRow>& rows, bool all) {
     return t.str();
 }
 
+json rules_json(const std::vector<RuleRow>& rows) {
+    json a = json::array();
+    for (const auto& r : rows)
+        a.push_back({{"security_group_id", r.sg_id}, {"security_group", r.sg_name}, {"rule_id", r.rule_id},
+                     {"rule", r.description}, {"flows", r.flows.packets}, {"bytes", r.flows.bytes}});
+    return a;
+}
+
+std::string rules_text(const std::vector<RuleRow>& rows) {
+    TextTable t({"GROUP", "RULE", "MATCHES", "FLOWS"});
+    for (const auto& r : rows)
+        t.add({r.sg_name.empty() ? r.sg_id : r.sg_name, r.rule_id, r.description, std::to_string(r.flows.packets)});
+    return t.str();
+}
+
+const char* ct_state_name(uint8_t s) {
+    switch (s) {
+        case NT_CT_SYN_SENT: return "syn-sent";
+        case NT_CT_SYN_RECV: return "syn-recv";
+        case NT_CT_ESTABLISHED: return "established";
+        case NT_CT_FIN_WAIT: return "fin-wait";
+        case NT_CT_CLOSING: return "closing";
+        case NT_CT_CLOSED: return "closed";
+        case NT_CT_UNREPLIED: return "unreplied";
+    }
+    return "new";
+}
+
+namespace {
+
+std::string proto_name(uint8_t p) {
+    switch (p) {
+        case 1: return "icmp";
+        case 6: return "tcp";
+        case 17: return "udp";
+        case 58: return "icmpv6";
+        case 132: return "sctp";
+    }
+    return std::to_string(p);
+}
+
+std::string endpoint(const IpAddr& a, uint16_t port_be, uint8_t proto) {
+    std::string ip = a.is_v4() ? a.str() : "[" + a.str() + "]";
+    if (proto == 1 || proto == 58) return ip;
+    return ip + ":" + std::to_string(be16toh(port_be));
+}
+
+std::string secs(uint64_t ns) { return std::to_string(ns / 1000000000ull) + "s"; }
+
+}  // namespace
+
+json ct_json(const std::vector<CtRow>& rows) {
+    json a = json::array();
+    for (const auto& r : rows) {
+        json e = {{"port_id", r.port_id},
+                  {"port", r.port_name},
+                  {"zone", r.key.zone},
+                  {"protocol", proto_name(r.key.proto)},
+                  {"src", r.src.str()},
+                  {"dst", r.dst.str()},
+                  {"state", ct_state_name(r.entry.state)},
+                  {"origin", r.entry.origin == NT_DIR_FROM_VM ? "from-vm" : "to-vm"},
+                  {"age_s", r.age_ns / 1000000000ull},
+                  {"idle_s", r.idle_ns / 1000000000ull},
+                  {"packets", r.entry.packets},
+                  {"rule_id", r.rule_id}};
+        if (r.key.proto == 1 || r.key.proto == 58) {
+            e["icmp_id"] = be16toh(r.key.sport);
+        } else {
+            e["sport"] = be16toh(r.key.sport);
+            e["dport"] = be16toh(r.key.dport);
+        }
+        a.push_back(e);
+    }
+    return a;
+}
+
+std::string ct_text(const std::vector<CtRow>& rows) {
+    if (rows.empty()) return "no tracked connections\n";
+    TextTable t({"PORT", "PROTO", "FLOW", "STATE", "ORIGIN", "AGE", "IDLE", "PKTS", "RULE"});
+    for (const auto& r : rows)
+        t.add({r.port_name.empty() ? r.port_id : r.port_name, proto_name(r.key.proto),
+               endpoint(r.src, r.key.sport, r.key.proto) + " -> " + endpoint(r.dst, r.key.dport, r.key.proto),
+               ct_state_name(r.entry.state), r.entry.origin == NT_DIR_FROM_VM ? "from-vm" : "to-vm",
+               secs(r.age_ns), secs(r.idle_ns), std::to_string(r.entry.packets), r.rule_id});
+    return t.str();
+}
+
+json port_detail_json(const PortDetail& d) {
+    json j = ports_json({d.port})[0];
+    json macs = json::array(), addrs = json::array();
+    for (const auto& m : d.allowed_macs) macs.push_back(m.str());
+    for (const auto& a : d.allowed_addresses) addrs.push_back({{"mac_address", a.mac.str()}, {"ip", a.ip.str()}});
+    j["allowed_macs"] = macs;
+    j["allowed_addresses"] = addrs;
+    j["rules"] = rules_json(d.rules);
+    return j;
+}
+
+std::string port_detail_text(const PortDetail& d) {
+    std::ostringstream os;
+    const auto& p = d.port;
+    os << "port " << p.id << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
+       << "  interface  " << p.ifname << " (ifindex " << p.ifindex << ")\n"
+       << "  network    " << (p.network_name.empty() ? p.network_id : p.network_name + " " + p.network_id) << "\n"
+       << "  mac        " << p.mac.str() << "\n"
+       << "  state      " << port_flags_text(p.flags) << ", mtu " << p.mtu << "\n"
+       << "  counters   from-vm " << p.stats.from_vm.packets << ", to-vm " << p.stats.to_vm.packets
+       << ", dropped " << p.stats.dropped.packets << ", arp replies " << p.stats.arp_reply.packets << "\n";
+    if (!(p.flags & NT_PORT_SECURITY)) {
+        os << "  policy     port security disabled: no anti-spoofing, no security groups\n";
+        return os.str();
+    }
+    os << "  may send as:\n";
+    for (const auto& a : d.allowed_addresses) os << "    " << a.mac.str() << "  " << a.ip.str() << "\n";
+    if (d.rules.empty())
+        os << "  policy     no security group rules: everything but DHCP, ARP and IPv6 ND is dropped\n";
+    else
+        os << "  policy     stateful; new flows need one of these rules (replies always pass):\n"
+           << rules_text(d.rules);
+    return os.str();
+}
+
 json attachments_json(const std::vector<TcAttachment>& rows) {
     json a = json::array();
     for (const auto& r : rows)

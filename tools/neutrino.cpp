@@ -83,6 +83,25 @@ int main(int argc, char** argv) {
     auto* port = app.add_subcommand("port", "Ports wired on this host");
     port->require_subcommand(1);
     auto* port_list = port->add_subcommand("list", "Local ports: tap, network, MAC, IPs, counters");
+    std::string port_ref;
+    auto* port_show = port->add_subcommand("show", "One port with its effective policy: addresses it may use, rules");
+    port_show->add_option("PORT", port_ref, "Port id (or its first 8+ characters), name, or tap name")->required();
+
+    auto* sg = app.add_subcommand("sg", "Security groups as the datapath applies them");
+    sg->require_subcommand(1);
+    auto* sg_list = sg->add_subcommand("list", "Every rule of the groups on local ports, with flows admitted");
+    std::string sg_ref;
+    auto* sg_show = sg->add_subcommand("show", "The rules of one group, with flows admitted");
+    sg_show->add_option("GROUP", sg_ref, "Security group id or name")->required();
+
+    auto* ct = app.add_subcommand("ct", "Connection tracking (stateful security groups)");
+    ct->require_subcommand(1);
+    std::string ct_port, ct_addr;
+    auto* ct_list = ct->add_subcommand("list", "Tracked connections, optionally of one port or address");
+    ct_list->add_option("--port", ct_port, "Only this port (id, name or tap)");
+    ct_list->add_option("--addr", ct_addr, "Only flows with this IP as source or destination");
+    auto* ct_flush = ct->add_subcommand("flush", "Forget tracked connections (all, or one port's)");
+    ct_flush->add_option("--port", ct_port, "Only this port (id, name or tap)");
 
     auto* fdb = app.add_subcommand("fdb", "The per-network forwarding database");
     fdb->require_subcommand(1);
@@ -143,19 +162,27 @@ int main(int argc, char** argv) {
             }
             MapEntries e = inst.entries();
             auto att = inst.attachments();
+            auto gc = inst.ct_gc_stats();
+            size_t flows = inst.conntrack().size();
             if (g.json()) {
                 print_json({{"instance", g.instance},
                             {"exists", true},
                             {"pins", inst.pins().abi},
                             {"entries", {{"ports", e.ports.size()}, {"nets", e.nets.size()},
                                          {"fdb", e.fdb.size()}, {"flood", e.flood.size()},
-                                         {"neigh", e.neigh.size()}}},
+                                         {"neigh", e.neigh.size()}, {"sg_remote", e.sg_remote.size()},
+                                         {"sg_ports", e.sg_ports.size()}, {"addrs", e.addrs.size()}}},
+                            {"conntrack", {{"entries", flows}, {"gc_runs", gc.runs}, {"gc_expired", gc.expired}}},
                             {"attachments", attachments_json(att)}});
             } else {
                 std::cout << "instance '" << g.instance << "' pinned at " << inst.pins().abi << "\n"
                           << "entries: " << e.ports.size() << " ports, " << e.nets.size() << " networks, "
                           << e.fdb.size() << " fdb, " << e.flood.size() << " flood slots, " << e.neigh.size()
-                          << " neighbours\n\n"
+                          << " neighbours\n"
+                          << "security groups: " << e.sg_ports.size() << " classifier entries, "
+                          << e.sg_remote.size() << " remote prefixes, " << e.addrs.size() << " allowed addresses\n"
+                          << "conntrack: " << flows << " entries, GC ran " << gc.runs << " times, expired "
+                          << gc.expired << "\n\n"
                           << attachments_text(att);
             }
             return 0;
@@ -164,6 +191,44 @@ int main(int argc, char** argv) {
             auto rows = inst.ports();
             if (g.json()) print_json(ports_json(rows));
             else std::cout << ports_text(rows);
+            return 0;
+        }
+        if (*port_show) {
+            auto d = inst.port_detail(port_ref);
+            if (g.json()) print_json(port_detail_json(d));
+            else std::cout << port_detail_text(d);
+            return 0;
+        }
+        if (*sg_list || *sg_show) {
+            auto rows = inst.rules();
+            if (*sg_show) {
+                std::erase_if(rows, [&](const RuleRow& r) { return r.sg_id != sg_ref && r.sg_name != sg_ref; });
+                if (rows.empty()) throw Error("no security group '" + sg_ref + "' on a local port");
+            }
+            if (g.json()) print_json(rules_json(rows));
+            else std::cout << rules_text(rows);
+            return 0;
+        }
+        if (*ct_list || *ct_flush) {
+            std::optional<uint32_t> zone;
+            if (!ct_port.empty()) zone = inst.port_detail(ct_port).port.port_tag;
+            if (*ct_flush) {
+                size_t n = inst.ct_flush(zone);
+                if (g.json()) print_json({{"flushed", n}});
+                else std::cout << "flushed " << n << " tracked connections\n";
+                return 0;
+            }
+            auto rows = inst.conntrack();
+            std::optional<IpAddr> addr;
+            if (!ct_addr.empty()) {
+                addr = IpAddr::parse(ct_addr);
+                if (!addr) throw Error("--addr: '" + ct_addr + "' is not an IP address");
+            }
+            std::erase_if(rows, [&](const CtRow& r) {
+                return (zone && r.key.zone != *zone) || (addr && r.src != *addr && r.dst != *addr);
+            });
+            if (g.json()) print_json(ct_json(rows));
+            else std::cout << ct_text(rows);
             return 0;
         }
         if (*fdb_list) {

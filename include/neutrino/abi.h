@@ -340,9 +340,12 @@ struct nt_ct_gc_value {
 };
 
 /* Names of rules for counters and trace (userspace only), key: rule_tag. */
+#define NT_DESC_LEN 80
 struct nt_rule_info {
 	char rule_id[NT_ID_LEN];
 	char sg_id[NT_ID_LEN];
+	char sg_name[NT_NAME_LEN];
+	char desc[NT_DESC_LEN]; /* "ingress IPv4 tcp 22 from 0.0.0.0/0" */
 };
 
 /* ---- Userspace-only maps, pinned with the rest ------------------------------
@@ -419,7 +422,7 @@ NT_STATIC_ASSERT(sizeof(struct nt_ct_key) == 44, "nt_ct_key");
 NT_STATIC_ASSERT(sizeof(struct nt_ct_entry) == 40, "nt_ct_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_frag_key) == 44, "nt_frag_key");
 NT_STATIC_ASSERT(sizeof(struct nt_frag_entry) == 16, "nt_frag_entry");
-NT_STATIC_ASSERT(sizeof(struct nt_rule_info) == 80, "nt_rule_info");
+NT_STATIC_ASSERT(sizeof(struct nt_rule_info) == 208, "nt_rule_info");
 NT_STATIC_ASSERT(sizeof(struct nt_ct_gc_stats) == 24, "nt_ct_gc_stats");
 NT_STATIC_ASSERT(sizeof(struct nt_ct_gc_value) == 40, "nt_ct_gc_value");
 NT_STATIC_ASSERT(sizeof(struct nt_net_info) == 88, "nt_net_info");

@@ -1,0 +1,238 @@
+// Inspection: everything `neutrino` shows comes from the pinned maps.
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+#include "loader/datapath.hpp"
+#include "loader/error.hpp"
+#include "loader/instance.hpp"
+#include "maps/bpf_map_store.hpp"
+#include "maps/drop_reasons.hpp"
+
+namespace neutrino {
+
+namespace {
+
+std::string str_of(const char* s, size_t n) { return std::string(s, strnlen(s, n)); }
+
+MacAddr mac_of(const uint8_t* b) {
+    MacAddr m;
+    std::copy(b, b + 6, m.b.begin());
+    return m;
+}
+
+IpAddr ip_of(const nt_ip& ip) {
+    IpAddr a;
+    std::copy(ip.b, ip.b + 16, a.b.begin());
+    return a;
+}
+
+template <class V>
+V sum_cpus(const std::vector<V>& per_cpu);
+
+template <>
+nt_counter sum_cpus(const std::vector<nt_counter>& v) {
+    nt_counter c{};
+    for (const auto& x : v) {
+        c.packets += x.packets;
+        c.bytes += x.bytes;
+    }
+    return c;
+}
+
+}  // namespace
+
+MapEntries Instance::entries() const {
+    BpfMapStore store(datapath(false).maps());
+    return store.read_all();
+}
+
+std::vector<TcAttachment> Instance::attachments() const {
+    Datapath& dp = datapath(false);
+    return TcAttacher(dp.map_fd(kMapAttachments), pins_.links, opts_.tc_mode).list();
+}
+
+std::vector<PortRow> Instance::ports() const {
+    Datapath& dp = datapath(false);
+    MapEntries e = entries();
+    PerCpuBpfMap<__u32, nt_port_stats> stats(dp.map_fd(kMapPortStats), kMapPortStats);
+    std::vector<PortRow> rows;
+    for (const auto& [k, p] : e.ports) {
+        PortRow r;
+        r.ifindex = k.ifindex;
+        r.port_tag = p.port_tag;
+        r.net_id = p.net_id;
+        r.mac = mac_of(p.mac);
+        r.flags = p.flags;
+        r.mtu = p.mtu;
+        if (auto it = e.port_info.find(p.port_tag); it != e.port_info.end()) {
+            r.id = str_of(it->second.id, sizeof it->second.id);
+            r.name = str_of(it->second.name, sizeof it->second.name);
+            r.ifname = str_of(it->second.ifname, sizeof it->second.ifname);
+        }
+        nt_net_key nk{p.net_id};
+        if (auto it = e.net_info.find(nk); it != e.net_info.end()) {
+            r.network_id = str_of(it->second.id, sizeof it->second.id);
+            r.network_name = str_of(it->second.name, sizeof it->second.name);
+        }
+        for (const auto& [nk2, n] : e.neigh)
+            if (nk2.net_id == p.net_id && n.port_tag == p.port_tag) r.ips.push_back(ip_of(nk2.ip));
+        for (const auto& cpu : stats.lookup(p.port_tag)) {
+            auto add = [](nt_counter& a, const nt_counter& b) {
+                a.packets += b.packets;
+                a.bytes += b.bytes;
+            };
+            add(r.stats.from_vm, cpu.from_vm);
+            add(r.stats.to_vm, cpu.to_vm);
+            add(r.stats.arp_reply, cpu.arp_reply);
+            add(r.stats.flooded, cpu.flooded);
+            add(r.stats.dropped, cpu.dropped);
+        }
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const PortRow& a, const PortRow& b) {
+        return std::tie(a.network_id, a.ifname) < std::tie(b.network_id, b.ifname);
+    });
+    return rows;
+}
+
+std::vector<FdbRow> Instance::fdb() const {
+    MapEntries e = entries();
+    std::vector<FdbRow> rows;
+    for (const auto& [k, v] : e.fdb) {
+        FdbRow r;
+        r.net_id = k.net_id;
+        r.mac = mac_of(k.mac);
+        r.flags = v.flags;
+        r.ifindex = v.ifindex;
+        r.vtep = ip_of(v.vtep);
+        if (auto it = e.net_info.find(nt_net_key{k.net_id}); it != e.net_info.end())
+            r.network_id = str_of(it->second.id, sizeof it->second.id);
+        for (const auto& [tag, info] : e.port_info)
+            if (info.ifindex == v.ifindex && info.net_id == k.net_id && (v.flags & NT_FDB_LOCAL)) {
+                r.ifname = str_of(info.ifname, sizeof info.ifname);
+                r.port_id = str_of(info.id, sizeof info.id);
+            }
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const FdbRow& a, const FdbRow& b) {
+        return std::tie(a.network_id, a.mac) < std::tie(b.network_id, b.mac);
+    });
+    return rows;
+}
+
+std::vector<DropRow> Instance::drops() const {
+    Datapath& dp = datapath(false);
+    PerCpuBpfMap<__u32, nt_counter> m(dp.map_fd(kMapDropStats), kMapDropStats);
+    std::vector<DropRow> rows;
+    for (const auto& t : drop_reasons()) {
+        DropRow r{t.number, t.name, t.description, {}};
+        for (const auto& c : m.lookup(t.number)) {
+            r.counter.packets += c.packets;
+            r.counter.bytes += c.bytes;
+        }
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+std::vector<RuleRow> Instance::rules() const {
+    Datapath& dp = datapath(false);
+    MapEntries e = entries();
+    PerCpuBpfMap<__u32, nt_counter> stats(dp.map_fd(kMapRuleStats), kMapRuleStats);
+    std::vector<RuleRow> rows;
+    for (const auto& [tag, info] : e.rule_info) {
+        RuleRow r;
+        r.rule_tag = tag;
+        r.rule_id = str_of(info.rule_id, sizeof info.rule_id);
+        r.sg_id = str_of(info.sg_id, sizeof info.sg_id);
+        r.sg_name = str_of(info.sg_name, sizeof info.sg_name);
+        r.description = str_of(info.desc, sizeof info.desc);
+        r.flows = sum_cpus(stats.lookup(tag));
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const RuleRow& a, const RuleRow& b) {
+        return std::tie(a.sg_name, a.sg_id, a.description) < std::tie(b.sg_name, b.sg_id, b.description);
+    });
+    return rows;
+}
+
+std::vector<CtRow> Instance::conntrack() const {
+    Datapath& dp = datapath(false);
+    MapEntries e = entries();
+    BpfMap<nt_ct_key, nt_ct_entry> ct(dp.map_fd(kMapCt), kMapCt);
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);  // bpf_ktime_get_ns() clock
+    const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+    std::vector<CtRow> rows;
+    ct.for_each([&](const nt_ct_key& k, const nt_ct_entry& v) {
+        CtRow r;
+        r.key = k;
+        r.entry = v;
+        r.age_ns = now > v.created_ns ? now - v.created_ns : 0;
+        r.idle_ns = now > v.last_seen_ns ? now - v.last_seen_ns : 0;
+        r.src = ip_of(k.src);
+        r.dst = ip_of(k.dst);
+        if (auto it = e.port_info.find(k.zone); it != e.port_info.end()) {
+            r.port_id = str_of(it->second.id, sizeof it->second.id);
+            r.port_name = str_of(it->second.name, sizeof it->second.name);
+        }
+        if (auto it = e.rule_info.find(v.rule_tag); it != e.rule_info.end())
+            r.rule_id = str_of(it->second.rule_id, sizeof it->second.rule_id);
+        rows.push_back(std::move(r));
+    });
+    std::sort(rows.begin(), rows.end(), [](const CtRow& a, const CtRow& b) { return a.entry.created_ns < b.entry.created_ns; });
+    return rows;
+}
+
+size_t Instance::ct_flush(const std::optional<uint32_t>& zone) {
+    Datapath& dp = datapath(false);
+    BpfMap<nt_ct_key, nt_ct_entry> ct(dp.map_fd(kMapCt), kMapCt);
+    std::vector<nt_ct_key> keys;
+    ct.for_each([&](const nt_ct_key& k, const nt_ct_entry&) {
+        if (!zone || k.zone == *zone) keys.push_back(k);
+    });
+    size_t n = 0;
+    for (const auto& k : keys) n += ct.erase(k);
+    return n;
+}
+
+nt_ct_gc_stats Instance::ct_gc_stats() const {
+    Datapath& dp = datapath(false);
+    BpfMap<__u32, nt_ct_gc_value> m(dp.map_fd(kMapCtGc), kMapCtGc);
+    auto v = m.lookup(0);
+    return v ? v->stats : nt_ct_gc_stats{};
+}
+
+PortDetail Instance::port_detail(const std::string& id_or_name) const {
+    PortDetail d;
+    bool found = false;
+    for (auto& p : ports())
+        if (p.id == id_or_name || p.name == id_or_name || p.ifname == id_or_name ||
+            (id_or_name.size() >= 8 && p.id.rfind(id_or_name, 0) == 0)) {
+            d.port = p;
+            found = true;
+            break;
+        }
+    if (!found) throw Error("no local port matches '" + id_or_name + "' (see `neutrino port list`)");
+    MapEntries e = entries();
+    for (const auto& [k, v] : e.addrs) {
+        if (k.port_tag != d.port.port_tag) continue;
+        if (v.flags & NT_ADDR_MAC_ONLY) {
+            d.allowed_macs.push_back(mac_of(k.mac));
+        } else {
+            IpAddr a = ip_of(k.ip);
+            int bits = static_cast<int>(k.prefixlen) - NT_ADDR_FIXED_BITS;
+            d.allowed_addresses.push_back({mac_of(k.mac), Cidr{a, a.is_v4() ? bits - 96 : bits}});
+        }
+    }
+    std::set<uint32_t> tags;
+    for (const auto& [k, v] : e.sg_ports)
+        if (k.port_tag == d.port.port_tag) tags.insert(v.rule_tag);
+    for (const auto& r : rules())
+        if (tags.count(r.rule_tag)) d.rules.push_back(r);
+    return d;
+}
+
+}  // namespace neutrino
