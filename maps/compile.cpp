@@ -10,10 +10,21 @@
 
 namespace neutrino {
 
+namespace {
+
+bool is_uuid(const std::string& id) {
+    if (id.size() != 36) return false;
+    for (size_t i = 0; i < id.size(); i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 uint32_t compact_id_hint(const std::string& id) {
-    if (id.size() >= 8 && std::all_of(id.begin(), id.begin() + 8, [](unsigned char c) {
-            return std::isxdigit(c) != 0;
-        })) {
+    if (is_uuid(id)) {
         uint32_t v = static_cast<uint32_t>(std::stoul(id.substr(0, 8), nullptr, 16));
         return v ? v : 1;
     }

@@ -38,8 +38,8 @@ struct CompileResult {
 
 CompileResult compile(const State& state, const CompileInput& in);
 
-// Stable compact 32-bit id for a UUID-like id: its first 8 hex digits when it
-// has them, else a FNV-1a hash; never 0. Collisions are resolved by the
+// Stable compact 32-bit id: a UUID's first 8 hex digits (readable in map
+// dumps), any other id's FNV-1a hash; never 0. Collisions are resolved by the
 // caller in sorted-id order (see assign_compact_ids).
 uint32_t compact_id_hint(const std::string& id);
 std::map<std::string, uint32_t> assign_compact_ids(std::vector<std::string> ids);

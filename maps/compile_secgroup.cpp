@@ -168,7 +168,7 @@ std::string rule_name(const SecurityGroup& sg, size_t index) {
 SecurityContext::SecurityContext(const State& state) : state_(state) {
     std::vector<std::string> names;
     for (const auto& sg : state.security_groups)
-        for (size_t i = 0; i < sg.rules.size(); i++) names.push_back(sg.id + "/" + rule_name(sg, i));
+        for (size_t i = 0; i < sg.rules.size(); i++) names.push_back(rule_name(sg, i));  // unique (validated)
     tags_ = assign_compact_ids(names);
     for (const auto& p : state.ports) {
         for (const auto& g : p.security_groups) {
@@ -181,7 +181,7 @@ SecurityContext::SecurityContext(const State& state) : state_(state) {
 }
 
 uint32_t SecurityContext::rule_tag(const SecurityGroup& sg, size_t index) const {
-    return tags_.at(sg.id + "/" + rule_name(sg, index));
+    return tags_.at(rule_name(sg, index));
 }
 
 const std::vector<Cidr>& SecurityContext::members(const std::string& group_id, int family) const {

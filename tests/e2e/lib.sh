@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
 [ "$(id -u)" -eq 0 ] || fail "end-to-end tests need root (network namespaces, BPF); run as root"
-for tool in ip ping arping tcpdump iperf3 tc bpftool timeout; do
+for tool in ip ping arping tcpdump iperf3 nc python3 tc bpftool timeout; do
   command -v "$tool" >/dev/null || fail "missing tool '$tool' (tools/setup.sh installs it)"
 done
 [ -x "$NEUTRINO" ] || fail "neutrino binary not found at $NEUTRINO"
@@ -62,4 +62,21 @@ print(sum(1 for l in json.load(sys.stdin) if l.get("prog_id") in ids))' "$@"
 instance_prog_ids() {
   nt status -o json | python3 -c '
 import json,sys; print(" ".join(sorted({str(a["prog_id"]) for a in json.load(sys.stdin)["attachments"]})))'
+}
+
+HELPERS="$NT_SOURCE_DIR/tests/e2e/helpers"
+
+# Packets counted for one drop reason (e.g. spoofed-ip) in this instance.
+drop_count() {
+  nt stats -o json | python3 -c '
+import json, sys
+print(sum(r["packets"] for r in json.load(sys.stdin) if r["reason"] == sys.argv[1]))' "$1"
+}
+
+# Runs a command in the background inside a VM namespace, bounded in time;
+# its PID is killed on exit.
+bg_in_ns() {  # ns seconds command...
+  local ns=$1 secs=$2; shift 2
+  in_ns "$ns" timeout "$secs" "$@" >/dev/null 2>&1 &
+  NT_PIDS+=($!)
 }

@@ -4,6 +4,8 @@
 #include "maps/compile.hpp"
 #include "maps/state.hpp"
 
+#include <set>
+
 using namespace neutrino;
 
 namespace {
@@ -52,10 +54,23 @@ TEST(CompactIds, NonUuidIdsHashAndAreNeverZero) {
 }
 
 TEST(CompactIds, CollisionsResolveInSortedOrder) {
-    auto ids = assign_compact_ids({"aaaaaaaa-2", "aaaaaaaa-1", "bbbbbbbb-0"});
-    EXPECT_EQ(ids.at("aaaaaaaa-1"), 0xaaaaaaaau);
-    EXPECT_EQ(ids.at("aaaaaaaa-2"), 0xaaaaaaabu);
-    EXPECT_EQ(ids.at("bbbbbbbb-0"), 0xbbbbbbbbu);
+    const std::string a1 = "aaaaaaaa-0000-4000-8000-000000000001", a2 = "aaaaaaaa-0000-4000-8000-000000000002",
+                      b = "bbbbbbbb-0000-4000-8000-000000000000";
+    auto ids = assign_compact_ids({a2, a1, b});
+    EXPECT_EQ(ids.at(a1), 0xaaaaaaaau);
+    EXPECT_EQ(ids.at(a2), 0xaaaaaaabu);
+    EXPECT_EQ(ids.at(b), 0xbbbbbbbbu);
+}
+
+TEST(CompactIds, IdsSharingAUuidPrefixButNotUuidsHashApart) {
+    // e.g. "<group uuid>/rule-7": all would collide on the prefix
+    std::vector<std::string> ids;
+    for (int i = 0; i < 2000; i++) ids.push_back("e2e0000a-0000-4000-8000-00000000000a/r" + std::to_string(i));
+    auto tags = assign_compact_ids(ids);
+    std::set<uint32_t> distinct;
+    for (auto& [k, v] : tags) distinct.insert(v);
+    EXPECT_EQ(distinct.size(), ids.size());
+    EXPECT_NE(tags.at(ids[0]), 0xe2e0000au);
 }
 
 TEST(Compile, ExampleOnCompute1HasOneEntrySetPerLocalVmPort) {
