@@ -17,6 +17,7 @@
 #include "lib/antispoof.h"
 #include "lib/arp.h"
 #include "lib/conntrack.h"
+#include "lib/dhcp.h"
 #include "lib/l2.h"
 #include "lib/tc.h"
 
@@ -109,6 +110,16 @@ int tap_ingress(struct __sk_buff *skb)
 		if (r)
 			return nt_tc_drop(skb, ps, r);
 	}
+	r = nt_dhcp_answer(skb, port);
+	if (r < 0)
+		return nt_tc_drop(skb, ps, -r);
+	if (r > 0) {
+		nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, 0);
+		return bpf_redirect(skb->ifindex, 0);
+	}
+
+	c.pos = (void *)(long)skb->data; /* the DHCP stage may have moved the data */
+	c.end = (void *)(long)skb->data_end;
 	eth = nt_parse_eth(&c);
 	if (!eth)
 		return nt_tc_drop(skb, ps, NT_DROP_MALFORMED);

@@ -63,6 +63,7 @@ void BpfMapStore::apply(const Plan& p) {
     write_deletes(*port_info_, p.port_info);
     write_deletes(*net_info_, p.net_info);
     write_deletes(*rule_info_, p.rule_info);
+    write_deletes(*dhcp_, p.dhcp);
 }
 
 }  // namespace neutrino

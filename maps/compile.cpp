@@ -2,6 +2,7 @@
 // the exact BPF map entries out. Deterministic: same input, same entries.
 #include "maps/compile.hpp"
 
+#include "maps/compile_dhcp.hpp"
 #include "maps/compile_secgroup.hpp"
 
 #include <algorithm>
@@ -100,6 +101,7 @@ void add_port_entries(const SecurityContext& sec, const Port& port, const Networ
     if (pv.ip.w[0] == 0 && pv.ip.w[2] == 0 && !port.fixed_ips.empty())
         pv.ip = port.fixed_ips[0].ip_address.to_abi();
     if (port.port_security_enabled) pv.policy_gen = compile_port_security(sec, port, lp.port_tag, e);
+    compile_port_dhcp(sec.state(), port, lp.port_tag, e);
     e.ports[pk] = pv;
 
     auto info = zeroed<nt_port_info>();

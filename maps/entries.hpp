@@ -32,6 +32,7 @@ using Table = std::map<K, V, BytesLess<K>>;
 // and conntrack are not here: the datapath owns them.
 #define NT_COMPILED_MAPS(X)                                       \
     X(rule_info, __u32, nt_rule_info, "nt_rule_info")             \
+    X(dhcp, __u32, nt_dhcp_config, "nt_dhcp")                     \
     X(net_info, nt_net_key, nt_net_info, "nt_net_info")           \
     X(port_info, __u32, nt_port_info, "nt_port_info")             \
     X(addrs, nt_addr_key, nt_addr_allow, "nt_addrs")              \

@@ -393,6 +393,8 @@ struct nt_attach {
 	char netns[NT_NAME_LEN]; /* named netns of the interface, "" = the loader's */
 };
 
+#include "neutrino/abi_dhcp.h"
+
 /* ---- size asserts, compiled by BPF and C++ alike ---------------------------- */
 #ifdef __cplusplus
 #define NT_STATIC_ASSERT static_assert
