@@ -20,6 +20,7 @@
 #include "lib/dhcp.h"
 #include "lib/l2.h"
 #include "lib/tc.h"
+#include "lib/send_tc.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -141,14 +142,30 @@ int tap_ingress(struct __sk_buff *skb)
 	switch (fwd.verdict) {
 	case NT_VERDICT_REDIRECT:
 		return nt_tc_redirect(skb, fwd.target);
-	case NT_VERDICT_FLOOD:
+	case NT_VERDICT_REMOTE: {
+		struct nt_net_key nk = { .net_id = port->net_id };
+		struct nt_net *net = bpf_map_lookup_elem(&nt_nets, &nk);
+
+		r = net ? nt_tc_send_remote(skb, net, fwd.remote) : -NT_DROP_NO_ROUTE;
+		if (r < 0)
+			return nt_tc_drop(skb, ps, -r);
+		return r;
+	}
+	case NT_VERDICT_FLOOD: {
+		struct nt_net_key nk = { .net_id = port->net_id };
+		struct nt_net *net;
+
 		copies = nt_tc_flood(skb, port->net_id, skb->ifindex);
+		net = bpf_map_lookup_elem(&nt_nets, &nk);
+		if (net)
+			copies += nt_tc_flood_remote(skb, net, port->net_id);
 		if (!copies)
 			return nt_tc_drop(skb, ps, NT_DROP_NO_FLOOD_TARGET);
 		if (ps)
 			nt_counter_add(&ps->flooded, skb->len);
 		nt_tc_report(skb, NT_VERDICT_FLOOD, copies, 0);
 		return TC_ACT_SHOT; /* the clones carry the frame */
+	}
 	default:
 		return nt_tc_drop(skb, ps, fwd.reason);
 	}

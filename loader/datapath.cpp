@@ -9,6 +9,7 @@
 #include "loader/error.hpp"
 #include "loader/log.hpp"
 #include "tap.skel.h"
+#include "uplink.skel.h"
 
 namespace neutrino {
 
@@ -18,7 +19,8 @@ std::unique_ptr<Datapath> Datapath::load(const std::optional<std::string>& maps_
     if (!dp->skel_) throw_errno("open BPF object tap.bpf.o", errno);
     bpf_map* m;
     bpf_object__for_each_map(m, dp->skel_->obj) {
-        if (maps_pin_dir) {
+        // .rodata/.bss belong to one object and carry dots bpffs refuses.
+        if (maps_pin_dir && !bpf_map__is_internal(m)) {
             std::string path = *maps_pin_dir + "/" + bpf_map__name(m);
             int err = bpf_map__set_pin_path(m, path.c_str());
             if (err) throw_errno("set pin path " + path, err);
@@ -28,7 +30,21 @@ std::unique_ptr<Datapath> Datapath::load(const std::optional<std::string>& maps_
     if (err) throw_errno("load BPF programs of tap.bpf.o (run with -vv for the verifier log)", err);
     bpf_program* p;
     bpf_object__for_each_program(p, dp->skel_->obj) dp->progs_[bpf_program__name(p)] = bpf_program__fd(p);
-    bpf_object__for_each_map(m, dp->skel_->obj) dp->maps_[bpf_map__name(m)] = bpf_map__fd(m);
+    bpf_object__for_each_map(m, dp->skel_->obj)
+        if (!bpf_map__is_internal(m)) dp->maps_[bpf_map__name(m)] = bpf_map__fd(m);
+
+    // The uplink programs share every map with the tap programs.
+    dp->uplink_skel_ = uplink_bpf__open();
+    if (!dp->uplink_skel_) throw_errno("open BPF object uplink.bpf.o", errno);
+    bpf_object__for_each_map(m, dp->uplink_skel_->obj) {
+        auto it = dp->maps_.find(bpf_map__name(m));
+        if (it == dp->maps_.end()) continue;  // .rodata/.bss of its own
+        err = bpf_map__reuse_fd(m, it->second);
+        if (err) throw_errno(std::string("share map ") + bpf_map__name(m) + " with uplink.bpf.o", err);
+    }
+    err = uplink_bpf__load(dp->uplink_skel_);
+    if (err) throw_errno("load BPF programs of uplink.bpf.o (run with -vv for the verifier log)", err);
+    bpf_object__for_each_program(p, dp->uplink_skel_->obj) dp->progs_[bpf_program__name(p)] = bpf_program__fd(p);
     return dp;
 }
 
@@ -44,7 +60,7 @@ std::unique_ptr<Datapath> Datapath::open_pinned(const PinPaths& pins) {
         dp->progs_[e.path().filename().string()] = get(e.path().string());
     for (const auto& e : std::filesystem::directory_iterator(pins.maps))
         dp->maps_[e.path().filename().string()] = get(e.path().string());
-    for (const char* name : {kProgTapIngress, kProgTapEgress, kProgCtGcArm})
+    for (const char* name : {kProgTapIngress, kProgTapEgress, kProgCtGcArm, kProgUplinkXdp, kProgUplinkIngress})
         if (!dp->progs_.count(name))
             throw Error(std::string("pinned datapath under ") + pins.progs + " lacks program " + name +
                         " (left by an older build? run `neutrino destroy` and apply again)");
@@ -52,6 +68,7 @@ std::unique_ptr<Datapath> Datapath::open_pinned(const PinPaths& pins) {
 }
 
 Datapath::~Datapath() {
+    if (uplink_skel_) uplink_bpf__destroy(uplink_skel_);
     if (skel_) tap_bpf__destroy(skel_);
     if (!owns_fds_) return;
     for (auto& [name, fd] : progs_) close(fd);

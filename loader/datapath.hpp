@@ -11,16 +11,20 @@
 #include "loader/bpffs.hpp"
 
 struct tap_bpf;
+struct uplink_bpf;
 
 namespace neutrino {
 
 inline constexpr const char* kProgTapIngress = "tap_ingress";
 inline constexpr const char* kProgTapEgress = "tap_egress";
 inline constexpr const char* kProgCtGcArm = "ct_gc_arm";
+inline constexpr const char* kProgUplinkXdp = "uplink_xdp";
+inline constexpr const char* kProgUplinkIngress = "uplink_ingress";
 
 class Datapath {
 public:
-    // Loads tap.bpf.o from the embedded skeleton. With maps_pin_dir, each
+    // Loads tap.bpf.o and uplink.bpf.o (which shares tap's maps) from the
+    // embedded skeletons. With maps_pin_dir, each
     // map is reused from <dir>/<name> when pinned there (libbpf checks that
     // its type, key and value sizes match) or created and pinned.
     static std::unique_ptr<Datapath> load(const std::optional<std::string>& maps_pin_dir);
@@ -43,6 +47,7 @@ public:
 private:
     Datapath() = default;
     tap_bpf* skel_ = nullptr;
+    uplink_bpf* uplink_skel_ = nullptr;
     bool owns_fds_ = false;  // true for open_pinned: fds are ours to close
     std::map<std::string, int> progs_;
     std::map<std::string, int> maps_;

@@ -1,5 +1,6 @@
 // Inspection: everything `neutrino` shows comes from the pinned maps.
 #include <algorithm>
+#include <map>
 #include <cstring>
 #include <ctime>
 #include <set>
@@ -233,6 +234,35 @@ PortDetail Instance::port_detail(const std::string& id_or_name) const {
     for (const auto& r : rules())
         if (tags.count(r.rule_tag)) d.rules.push_back(r);
     return d;
+}
+
+TunnelView Instance::tunnels() const {
+    Datapath& dp = datapath(false);
+    MapEntries e = entries();
+    TunnelView t;
+    if (auto it = e.config.find(0); it != e.config.end()) {
+        t.local = ip_of(it->second.tunnel_ip);
+        t.tunnel_ifindex = it->second.tunnel_ifindex;
+    }
+    for (const auto& [k, v] : e.vteps) t.vteps.push_back(ip_of(k.ip));
+    PerCpuBpfMap<__u32, nt_uplink_stats> stats(dp.map_fd("nt_uplink_stats"), "nt_uplink_stats");
+    std::map<uint32_t, std::string> names;
+    for (const auto& a : attachments()) names[a.ifindex] = a.ifname;
+    stats.for_each_key([&](__u32 ifindex) {
+        UplinkRow r;
+        r.ifindex = ifindex;
+        r.ifname = names.count(ifindex) ? names[ifindex] : "";
+        for (const auto& c : stats.lookup(ifindex)) {
+            r.stats.encap.packets += c.encap.packets;
+            r.stats.encap.bytes += c.encap.bytes;
+            r.stats.decap.packets += c.decap.packets;
+            r.stats.decap.bytes += c.decap.bytes;
+            r.stats.dropped.packets += c.dropped.packets;
+            r.stats.dropped.bytes += c.dropped.bytes;
+        }
+        t.uplinks.push_back(r);
+    });
+    return t;
 }
 
 }  // namespace neutrino

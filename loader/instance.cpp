@@ -10,6 +10,7 @@
 #include "loader/links.hpp"
 #include "loader/log.hpp"
 #include "loader/netns.hpp"
+#include "loader/xdp_attach.hpp"
 #include "maps/bpf_map_store.hpp"
 
 namespace neutrino {
@@ -74,12 +75,19 @@ ApplyResult Instance::apply(const State& state, const std::string& host, bool dr
     r.dry_run = dry_run;
     r.host = resolve_host(state, host);
 
-    std::map<std::string, uint32_t> ifaces;
+    CompileInput in{r.host, {}, ""};
+    const Host* self = state.find_host(r.host);
     {
         NetnsGuard ns(opts_.netns);
-        ifaces = list_interfaces();
+        in.ifindex_by_name = list_interfaces();
+        if (self && self->tunnel_ip) {
+            if (auto ifname = interface_with_address(*self->tunnel_ip)) in.tunnel_interface = *ifname;
+            else
+                spdlog::warn("host {}: no interface{} holds tunnel_ip {}; VXLAN/GRE networks stay on this host",
+                             r.host, opts_.netns.empty() ? "" : " in netns " + opts_.netns, self->tunnel_ip->str());
+        }
     }
-    CompileResult c = compile(state, CompileInput{r.host, ifaces});
+    CompileResult c = compile(state, in);
     r.ports = c.local_ports;
     r.pending = c.pending_ports;
     for (const auto& p : c.pending_ports)
@@ -94,25 +102,48 @@ ApplyResult Instance::apply(const State& state, const std::string& host, bool dr
     BpfMapStore store(dp.maps());
     r.plan = diff(store.read_all(), c.entries);
 
+    // Uplinks: the tunnel interface (XDP pre-filter + TC decap) and the
+    // physnet uplinks of provider networks with local ports (TC).
+    std::map<uint32_t, std::string> names;
+    for (const auto& [name, idx] : in.ifindex_by_name) names[idx] = name;
+    std::set<uint32_t> tc_uplinks, xdp_uplinks;
+    const uint32_t tun_ifindex = c.entries.config.count(0) ? c.entries.config.at(0).tunnel_ifindex : 0;
+    for (const auto& [k, net] : c.entries.nets)
+        if (net.uplink) tc_uplinks.insert(net.uplink);
+    if (tun_ifindex) {
+        tc_uplinks.insert(tun_ifindex);
+        xdp_uplinks.insert(tun_ifindex);
+    }
+
     TcAttacher attacher(dp.map_fd(kMapAttachments), pins_.links, opts_.tc_mode);
+    XdpAttacher xdp(dp.map_fd(kMapAttachments));
     std::set<std::pair<uint32_t, bool>> wanted;
     for (const auto& p : c.local_ports) {
         wanted.insert({p.ifindex, true});
         wanted.insert({p.ifindex, false});
     }
+    for (uint32_t u : tc_uplinks) wanted.insert({u, true});
     std::vector<TcAttachment> stale;
     for (const auto& a : attacher.list())
         if (!wanted.count({a.ifindex, a.ingress}) || a.netns != opts_.netns) stale.push_back(a);
+    std::vector<XdpAttachment> stale_xdp;
+    for (const auto& a : xdp.list())
+        if (!xdp_uplinks.count(a.ifindex) || a.netns != opts_.netns) stale_xdp.push_back(a);
     if (dry_run) {
         for (const auto& a : stale) r.detached.push_back(hook_name(a.ifname, a.ingress));
+        for (const auto& a : stale_xdp) r.detached.push_back(a.ifname + " xdp");
         return r;
     }
 
     // Detach what leaves first, then the map writes (leaves first, deletes
-    // last), then hook up new taps, whose entries now exist.
+    // last), then hook up new taps and uplinks, whose entries now exist.
     for (const auto& a : stale) {
         attacher.detach(a);
         r.detached.push_back(hook_name(a.ifname, a.ingress));
+    }
+    for (const auto& a : stale_xdp) {
+        xdp.detach(a);
+        r.detached.push_back(a.ifname + " xdp");
     }
     store.apply(r.plan);
     {
@@ -123,6 +154,24 @@ ApplyResult Instance::apply(const State& state, const std::string& host, bool dr
             if (attacher.ensure(dp.tap_egress_fd(), p.ifindex, false, p.interface_name, opts_.netns))
                 r.attached.push_back(hook_name(p.interface_name, false));
         }
+        for (uint32_t u : tc_uplinks)
+            if (attacher.ensure(dp.prog_fd(kProgUplinkIngress), u, true, names[u], opts_.netns))
+                r.attached.push_back(hook_name(names[u], true));
+        for (uint32_t u : xdp_uplinks)
+            if (xdp.ensure(dp.prog_fd(kProgUplinkXdp), u, names[u], opts_.netns))
+                r.attached.push_back(names[u] + " xdp");
+        // bpf_fib_lookup, which finds the tunnel next hop, refuses to work on
+        // an interface without IPv4 forwarding.
+        if (!in.tunnel_interface.empty() && enable_ipv4_forwarding(in.tunnel_interface))
+            spdlog::info("enabled IPv4 forwarding on tunnel interface {} (needed by bpf_fib_lookup)",
+                         in.tunnel_interface);
+        // Resolve the next hop of every remote host now, not on the first packet.
+        if (!in.tunnel_interface.empty())
+            for (const auto& [k, v] : c.entries.vteps) {
+                IpAddr a;
+                std::copy(k.ip.b, k.ip.b + 16, a.b.begin());
+                prime_neighbour(in.tunnel_interface, a);
+            }
     }
     // Counters of ports that left the state go with them.
     std::set<uint32_t> tags;
@@ -141,6 +190,8 @@ void Instance::destroy() {
         Datapath& dp = datapath(false);
         TcAttacher attacher(dp.map_fd(kMapAttachments), pins_.links, opts_.tc_mode);
         for (const auto& a : attacher.list()) attacher.detach(a);
+        XdpAttacher xdp(dp.map_fd(kMapAttachments));
+        for (const auto& a : xdp.list()) xdp.detach(a);
         dp_.reset();
     }
     if (access(pins_.root.c_str(), F_OK) == 0) pins_.remove();

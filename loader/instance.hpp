@@ -83,6 +83,19 @@ struct PortDetail {
     std::vector<RuleRow> rules;
 };
 
+struct UplinkRow {
+    uint32_t ifindex = 0;
+    std::string ifname;
+    nt_uplink_stats stats{};
+};
+
+struct TunnelView {
+    IpAddr local;  // this host's tunnel address (zero: none)
+    uint32_t tunnel_ifindex = 0;
+    std::vector<IpAddr> vteps;  // remote hosts
+    std::vector<UplinkRow> uplinks;
+};
+
 struct DropRow {
     uint32_t reason = 0;
     std::string name, description;
@@ -116,7 +129,8 @@ public:
     std::vector<CtRow> conntrack() const;
     size_t ct_flush(const std::optional<uint32_t>& zone);  // entries removed
     nt_ct_gc_stats ct_gc_stats() const;
-    PortDetail port_detail(const std::string& id_or_name) const;  // id, id prefix, name or tap
+    PortDetail port_detail(const std::string& id_or_name) const;
+    TunnelView tunnels() const;  // id, id prefix, name or tap
     MapEntries entries() const;
 
 private:

@@ -6,11 +6,16 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
+#include <linux/neighbour.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "loader/error.hpp"
+#include "loader/log.hpp"
 
 namespace neutrino {
 
@@ -143,6 +148,60 @@ MacAddr link_mac(const std::string& name) {
     if (a && nl_addr_get_len(a) == 6)
         std::memcpy(m.b.data(), nl_addr_get_binary_addr(a), 6);
     return m;
+}
+
+std::optional<std::string> interface_with_address(const IpAddr& want) {
+    auto s = route_socket();
+    nl_cache* cache = nullptr;
+    int err = rtnl_addr_alloc_cache(s.get(), &cache);
+    if (err < 0) throw_nl("list addresses", err);
+    std::optional<int> ifindex;
+    for (nl_object* o = nl_cache_get_first(cache); o && !ifindex; o = nl_cache_get_next(o)) {
+        auto* a = reinterpret_cast<rtnl_addr*>(o);
+        nl_addr* local = rtnl_addr_get_local(a);
+        if (!local) continue;
+        char buf[64];
+        nl_addr2str(local, buf, sizeof buf);
+        std::string text(buf);
+        if (auto slash = text.find('/'); slash != std::string::npos) text.resize(slash);
+        if (auto ip = IpAddr::parse(text); ip && *ip == want) ifindex = rtnl_addr_get_ifindex(a);
+    }
+    nl_cache_free(cache);
+    if (!ifindex) return std::nullopt;
+    char name[IF_NAMESIZE] = {};
+    if (!if_indextoname(static_cast<unsigned>(*ifindex), name)) return std::nullopt;
+    return std::string(name);
+}
+
+bool enable_ipv4_forwarding(const std::string& ifname) {
+    // /proc/sys/net follows the calling thread's network namespace.
+    const std::string path = "/proc/sys/net/ipv4/conf/" + ifname + "/forwarding";
+    FILE* f = std::fopen(path.c_str(), "r+");
+    if (!f) throw_errno("open " + path, errno);
+    int c = std::fgetc(f);
+    bool changed = c != '1';
+    if (changed) {
+        std::rewind(f);
+        std::fputs("1\n", f);
+    }
+    if (std::fclose(f) != 0) throw_errno("write " + path, errno);
+    return changed;
+}
+
+void prime_neighbour(const std::string& ifname, const IpAddr& addr) {
+    auto s = route_socket();
+    auto link = get_link(s.get(), ifname);
+    std::unique_ptr<rtnl_neigh, void (*)(rtnl_neigh*)> n(rtnl_neigh_alloc(), rtnl_neigh_put);
+    rtnl_neigh_set_ifindex(n.get(), rtnl_link_get_ifindex(link.get()));
+    nl_addr* dst = nullptr;
+    int err = nl_addr_parse(addr.str().c_str(), addr.is_v4() ? AF_INET : AF_INET6, &dst);
+    if (err < 0) throw_nl("address " + addr.str(), err);
+    Addr owned(dst);
+    rtnl_neigh_set_dst(n.get(), dst);
+    rtnl_neigh_set_flags(n.get(), NTF_USE);
+    rtnl_neigh_set_state(n.get(), NUD_NONE);
+    err = rtnl_neigh_add(s.get(), n.get(), NLM_F_CREATE | NLM_F_REPLACE);
+    if (err < 0) spdlog::debug("prime neighbour {} on {}: {}", addr.str(), ifname, nl_geterror(err));
 }
 
 }  // namespace neutrino

@@ -23,5 +23,13 @@ void set_link_up(const std::string& name);
 void set_link_mtu(const std::string& name, uint32_t mtu);
 void add_address(const std::string& name, const IpAddr& addr, int prefix);
 MacAddr link_mac(const std::string& name);
+// The interface that holds this address, if any.
+std::optional<std::string> interface_with_address(const IpAddr& addr);
+// Enables IPv4 forwarding on one interface (its per-interface sysctl); true
+// when it changed something.
+bool enable_ipv4_forwarding(const std::string& ifname);
+// Asks the kernel to resolve a neighbour now (RTM_NEWNEIGH with NTF_USE), so
+// the first tunnel packet towards it finds a next-hop MAC.
+void prime_neighbour(const std::string& ifname, const IpAddr& addr);
 
 }  // namespace neutrino

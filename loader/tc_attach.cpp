@@ -108,6 +108,7 @@ std::vector<TcAttachment> TcAttacher::list() const {
     std::vector<TcAttachment> out;
     BpfMap<nt_attach_key, nt_attach> m(attachments_fd_, "nt_attachments");
     m.for_each([&](const nt_attach_key& k, const nt_attach& v) {
+        if (k.ingress == NT_HOOK_XDP) return;  // XdpAttacher's
         out.push_back({k.ifindex, k.ingress != 0, str_of(v.ifname, sizeof v.ifname),
                        str_of(v.netns, sizeof v.netns), v.mode, v.flags, v.prog_id});
     });

@@ -53,10 +53,14 @@ void BpfMapStore::apply(const Plan& p) {
     NT_COMPILED_MAPS(NT_STORE_UPSERT)
 #undef NT_STORE_UPSERT
     write_deletes(*ports_, p.ports);
+    write_deletes(*provider_, p.provider);
+    write_deletes(*tun_nets_, p.tun_nets);
     write_deletes(*nets_, p.nets);
     write_deletes(*flood_, p.flood);
     write_deletes(*fdb_, p.fdb);
     write_deletes(*neigh_, p.neigh);
+    write_deletes(*vteps_, p.vteps);
+    write_deletes(*config_, p.config);
     write_deletes(*sg_remote_, p.sg_remote);
     write_deletes(*sg_ports_, p.sg_ports);
     write_deletes(*addrs_, p.addrs);

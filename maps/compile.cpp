@@ -3,6 +3,7 @@
 #include "maps/compile.hpp"
 
 #include "maps/compile_dhcp.hpp"
+#include "maps/compile_overlay.hpp"
 #include "maps/compile_secgroup.hpp"
 
 #include <algorithm>
@@ -135,20 +136,32 @@ void add_port_entries(const SecurityContext& sec, const Port& port, const Networ
 }
 
 void add_network_entries(const Network& net, uint32_t net_id, std::vector<const LocalPort*> members,
-                         MapEntries& e) {
+                         const NetworkReach& reach, MapEntries& e) {
     // Slots in interface-name order: stable, and independent of file order.
     std::sort(members.begin(), members.end(), [](const LocalPort* a, const LocalPort* b) {
         return a->interface_name < b->interface_name;
     });
-    members.resize(std::min<size_t>(members.size(), NT_MAX_FLOOD_SLOTS));
-    for (uint32_t slot = 0; slot < members.size(); slot++) {
+    // Local ports first, then one slot per remote host (head-end replication).
+    std::vector<nt_flood_entry> slots;
+    for (const LocalPort* m : members) {
+        auto v = zeroed<nt_flood_entry>();
+        v.ifindex = m->ifindex;
+        v.flags = NT_FDB_LOCAL;
+        slots.push_back(v);
+    }
+    for (const IpAddr& vtep : reach.flood_vteps) {
+        auto v = zeroed<nt_flood_entry>();
+        v.ifindex = reach.uplink;
+        v.flags = NT_FDB_REMOTE;
+        v.vtep = vtep.to_abi();
+        slots.push_back(v);
+    }
+    slots.resize(std::min<size_t>(slots.size(), NT_MAX_FLOOD_SLOTS));
+    for (uint32_t slot = 0; slot < slots.size(); slot++) {
         auto k = zeroed<nt_flood_key>();
         k.net_id = net_id;
         k.slot = slot;
-        auto v = zeroed<nt_flood_entry>();
-        v.ifindex = members[slot]->ifindex;
-        v.flags = NT_FDB_LOCAL;
-        e.flood[k] = v;
+        e.flood[k] = slots[slot];
     }
     auto k = zeroed<nt_net_key>();
     k.net_id = net_id;
@@ -158,7 +171,8 @@ void add_network_entries(const Network& net, uint32_t net_id, std::vector<const 
     v.mtu = static_cast<uint16_t>(std::min<uint32_t>(net.mtu, 0xffff));
     v.flags = static_cast<uint16_t>((net.admin_state_up ? NT_NET_ADMIN_UP : 0) |
                                     (net.external ? NT_NET_EXTERNAL : 0));
-    v.flood_count = static_cast<uint32_t>(members.size());
+    v.flood_count = static_cast<uint32_t>(slots.size());
+    v.uplink = reach.uplink;
     e.nets[k] = v;
 
     auto info = zeroed<nt_net_info>();
@@ -198,8 +212,17 @@ CompileResult compile(const State& state, const CompileInput& in) {
         add_port_entries(sec, port, net, lp, r.entries);
         by_network[net.id].push_back(&lp);
     }
-    for (const auto& [net_id, members] : by_network)
-        add_network_entries(*state.find_network(net_id), r.net_ids.at(net_id), members, r.entries);
+    OverlayContext ov{state, in, state.find_host(in.host), 0};
+    if (ov.host && ov.host->tunnel_ip) {
+        auto it = in.ifindex_by_name.find(in.tunnel_interface);
+        if (it != in.ifindex_by_name.end()) ov.tunnel_ifindex = it->second;
+    }
+    compile_host_overlay(ov, r.entries);
+    for (const auto& [net_id, members] : by_network) {
+        const Network& net = *state.find_network(net_id);
+        NetworkReach reach = compile_network_overlay(ov, net, r.net_ids.at(net_id), r.port_tags, r.entries);
+        add_network_entries(net, r.net_ids.at(net_id), members, reach, r.entries);
+    }
     return r;
 }
 

@@ -17,6 +17,9 @@ struct CompileInput {
     // Interfaces that exist on this host, name -> ifindex. A local port whose
     // tap is missing is reported in CompileResult::pending, not compiled.
     std::map<std::string, uint32_t> ifindex_by_name;
+    // The interface holding this host's tunnel_ip ("" = none found): the
+    // tunnel endpoint for VXLAN/GRE networks.
+    std::string tunnel_interface;
 };
 
 // A local port as the loader must wire it (attach programs to its tap).

@@ -38,10 +38,14 @@ using Table = std::map<K, V, BytesLess<K>>;
     X(addrs, nt_addr_key, nt_addr_allow, "nt_addrs")              \
     X(sg_ports, nt_sg_ports_key, nt_sg_match, "nt_sg_ports")      \
     X(sg_remote, nt_sg_remote_key, nt_sg_class, "nt_sg_remote")   \
+    X(config, __u32, nt_config, "nt_config")                      \
+    X(vteps, nt_vtep_key, nt_vtep, "nt_vteps")                    \
     X(neigh, nt_neigh_key, nt_neigh, "nt_neigh")                  \
     X(fdb, nt_fdb_key, nt_fdb_entry, "nt_fdb")                    \
     X(flood, nt_flood_key, nt_flood_entry, "nt_flood")            \
     X(nets, nt_net_key, nt_net, "nt_nets")                        \
+    X(tun_nets, nt_tun_key, nt_tun_net, "nt_tun_nets")            \
+    X(provider, nt_provider_key, nt_provider_net, "nt_provider")  \
     X(ports, nt_port_key, nt_port, "nt_ports")
 
 struct MapEntries {

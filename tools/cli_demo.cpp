@@ -1,5 +1,6 @@
-// `neutrino demo`: a sandbox host from examples/demo.json, wired through the
-// BPF datapath, with no Linux bridge and no iptables rule.
+// `neutrino demo`: a sandbox from a desired state (examples/demo.json by
+// default), every host wired through the BPF datapath, with no Linux bridge
+// between VMs and no iptables rule.
 #include <cstdlib>
 #include <iostream>
 #include <set>
@@ -14,18 +15,11 @@ std::string default_demo_state() { return std::string(NEUTRINO_SOURCE_DIR) + "/e
 
 namespace {
 
-struct Demo {
-    State state;
-    std::string host;
-    InstanceOptions opts;
-};
-
-Demo prepare(const Globals& g, const std::string& file, const std::string& prefix) {
-    Demo d{load_state_file(file), "", g.instance_options()};
-    d.host = resolve_host(d.state, "");
-    d.opts.name = prefix;
-    d.opts.netns = prefix + "-host";
-    return d;
+InstanceOptions options_for(const Globals& g, const SandboxHost& h) {
+    InstanceOptions o = g.instance_options();
+    o.name = h.instance;
+    o.netns = h.netns;
+    return o;
 }
 
 bool ping(const std::string& netns, const IpAddr& ip) {
@@ -33,55 +27,71 @@ bool ping(const std::string& netns, const IpAddr& ip) {
     return std::system(cmd.c_str()) == 0;
 }
 
+void destroy_instances(const Globals& g, const Sandbox& sb) {
+    for (const auto& h : sb.hosts) Instance(options_for(g, h)).destroy();
+}
+
 }  // namespace
 
 int demo_up(const Globals& g, const std::string& file, const std::string& prefix) {
-    Demo d = prepare(g, file, prefix);
-    Sandbox sb = sandbox_up(d.state, d.host, prefix);
-    Instance inst(d.opts);
-    ApplyResult r;
+    State st = load_state_file(file);
+    Sandbox sb = sandbox_up(st, prefix);
+    std::vector<ApplyResult> results;
     try {
-        r = inst.apply(d.state, d.host, false);
+        for (const auto& h : sb.hosts) results.push_back(Instance(options_for(g, h)).apply(st, h.name, false));
     } catch (...) {
-        inst.destroy();
+        destroy_instances(g, sb);
         sandbox_down(sb);
         throw;
     }
     if (g.json()) {
-        nlohmann::json vms = nlohmann::json::array();
-        for (const auto& vm : sb.vms) {
-            nlohmann::json ips = nlohmann::json::array();
-            for (const auto& ip : vm.ips) ips.push_back(ip.str());
-            vms.push_back({{"netns", vm.netns}, {"tap", vm.tap}, {"port_id", vm.port_id},
-                           {"network_id", vm.network_id}, {"ips", ips}});
+        nlohmann::json hosts = nlohmann::json::array();
+        for (size_t i = 0; i < sb.hosts.size(); i++) {
+            const auto& h = sb.hosts[i];
+            nlohmann::json vms = nlohmann::json::array();
+            for (const auto& vm : h.vms) {
+                nlohmann::json ips = nlohmann::json::array();
+                for (const auto& ip : vm.ips) ips.push_back(ip.str());
+                vms.push_back({{"name", vm.name}, {"netns", vm.netns}, {"tap", vm.tap}, {"port_id", vm.port_id},
+                               {"network_id", vm.network_id}, {"ips", ips}});
+            }
+            hosts.push_back({{"host", h.name}, {"netns", h.netns}, {"instance", h.instance}, {"vms", vms},
+                             {"apply", to_json(results[i])}});
         }
-        print_json({{"instance", prefix}, {"host_netns", sb.host_netns}, {"vms", vms},
-                    {"apply", to_json(r)}});
+        print_json({{"prefix", prefix}, {"underlay_netns", sb.underlay_netns}, {"hosts", hosts}});
         return 0;
     }
-    std::cout << "demo '" << prefix << "' is up: host namespace " << sb.host_netns << ", "
-              << sb.vms.size() << " VMs\n";
-    TextTable t({"VM NAMESPACE", "TAP", "NETWORK", "IPS"});
-    for (const auto& vm : sb.vms) {
-        std::string ips;
-        for (const auto& ip : vm.ips) ips += (ips.empty() ? "" : ",") + ip.str();
-        const Network* n = d.state.find_network(vm.network_id);
-        t.add({vm.netns, vm.tap, n ? n->name : vm.network_id, ips});
-    }
-    std::cout << t.str() << "\n" << to_text(r) << "\nTry:\n";
-    if (sb.vms.size() >= 2 && !sb.vms[1].ips.empty())
-        std::cout << "  ip netns exec " << sb.vms[0].netns << " ping -c 3 " << sb.vms[1].ips[0].str() << "\n";
-    std::cout << "  neutrino --instance " << prefix << " port list\n"
-              << "  neutrino --instance " << prefix << " fdb list\n"
-              << "  neutrino --instance " << prefix << " stats\n"
-              << "  neutrino demo down" << (prefix == "ntdemo" ? "" : " --prefix " + prefix) << "\n";
+    std::cout << "demo '" << prefix << "' is up: " << sb.hosts.size() << " host(s), " << sb.all_vms().size()
+              << " VMs" << (sb.underlay_netns.empty() ? "" : ", underlay namespace " + sb.underlay_netns) << "\n";
+    TextTable t({"HOST", "INSTANCE", "VM NAMESPACE", "TAP", "NETWORK", "IPS"});
+    for (const auto& h : sb.hosts)
+        for (const auto& vm : h.vms) {
+            std::string ips;
+            for (const auto& ip : vm.ips) ips += (ips.empty() ? "" : ",") + ip.str();
+            const Network* n = st.find_network(vm.network_id);
+            t.add({h.name, h.instance, vm.netns, vm.tap,
+                   n ? n->name + " (" + to_string(n->type) + ")" : vm.network_id, ips});
+        }
+    std::cout << t.str() << "\n";
+    for (size_t i = 0; i < sb.hosts.size(); i++)
+        std::cout << sb.hosts[i].name << ": " << to_text(results[i]).substr(0, to_text(results[i]).find('\n') + 1);
+    auto vms = sb.all_vms();
+    std::cout << "\nTry:\n";
+    if (vms.size() >= 2 && !vms[1].ips.empty())
+        std::cout << "  ip netns exec " << vms[0].netns << " ping -c 3 " << vms[1].ips[0].str() << "\n";
+    const std::string& inst = sb.hosts.front().instance;
+    std::cout << "  neutrino --instance " << inst << " port list\n"
+              << "  neutrino --instance " << inst << " fdb list\n"
+              << "  neutrino --instance " << inst << " stats\n"
+              << "  neutrino demo down" << (prefix == "ntdemo" ? "" : " --prefix " + prefix)
+              << (file == default_demo_state() ? "" : " --state " + file) << "\n";
     return 0;
 }
 
 int demo_down(const Globals& g, const std::string& file, const std::string& prefix) {
-    Demo d = prepare(g, file, prefix);
-    Instance(d.opts).destroy();
-    sandbox_down(plan_sandbox(d.state, d.host, prefix));
+    Sandbox sb = plan_sandbox(load_state_file(file), prefix);
+    destroy_instances(g, sb);
+    sandbox_down(sb);
     if (!g.json()) std::cout << "demo '" << prefix << "' removed (namespaces, links, pins)\n";
     return 0;
 }
@@ -89,24 +99,25 @@ int demo_down(const Globals& g, const std::string& file, const std::string& pref
 // up -> ping matrix -> counters -> down. Exit 0 when every VM reaches exactly
 // the addresses its own network holds.
 int demo_run(const Globals& g, const std::string& file, const std::string& prefix) {
-    Demo d = prepare(g, file, prefix);
+    State st = load_state_file(file);
     Globals quiet = g;
     quiet.output = "text";
     demo_up(quiet, file, prefix);
-    Sandbox sb = plan_sandbox(d.state, d.host, prefix);
+    Sandbox sb = plan_sandbox(st, prefix);
+    auto vms = sb.all_vms();
     int failures = 0;
     try {
         std::set<IpAddr> all_ips;
-        for (const auto& vm : sb.vms) all_ips.insert(vm.ips.begin(), vm.ips.end());
+        for (const auto& vm : vms) all_ips.insert(vm.ips.begin(), vm.ips.end());
         std::cout << "\nping matrix (each VM pings every demo address; '+' = answered):\n";
         std::vector<std::string> header{"FROM \\ TO"};
         for (const auto& ip : all_ips) header.push_back(ip.str());
         TextTable t(header);
-        for (const auto& a : sb.vms) {
+        for (const auto& a : vms) {
             std::vector<std::string> row{a.netns};
             for (const auto& ip : all_ips) {
                 bool expect = false, own = false;
-                for (const auto& b : sb.vms)
+                for (const auto& b : vms)
                     for (const auto& bip : b.ips)
                         if (bip == ip) {
                             if (b.port_id == a.port_id) own = true;
@@ -122,9 +133,12 @@ int demo_run(const Globals& g, const std::string& file, const std::string& prefi
             }
             t.add(row);
         }
-        std::cout << t.str() << "\n";
-        Instance inst(d.opts);
-        std::cout << "ports:\n" << ports_text(inst.ports()) << "\ndrops:\n" << drops_text(inst.drops(), false);
+        std::cout << t.str();
+        for (const auto& h : sb.hosts) {
+            Instance inst(options_for(g, h));
+            std::cout << "\n" << h.name << " ports:\n" << ports_text(inst.ports()) << h.name << " drops:\n"
+                      << drops_text(inst.drops(), false);
+        }
     } catch (...) {
         demo_down(quiet, file, prefix);
         throw;

@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
     fdb->require_subcommand(1);
     auto* fdb_list = fdb->add_subcommand("list", "MAC -> local tap (or remote VTEP) per network");
 
+    auto* tunnel = app.add_subcommand("tunnel", "Overlays: this host's tunnel endpoint, remote hosts, uplink counters");
+    tunnel->require_subcommand(1);
+    auto* tunnel_list = tunnel->add_subcommand("list", "Remote VTEPs and per-uplink encap/decap/drop counters");
+
     bool all_reasons = false;
     auto* stats = app.add_subcommand("stats", "Drop counters by reason (what was dropped and why)");
     stats->add_flag("--all", all_reasons, "List every reason, including those never hit");
@@ -229,6 +233,30 @@ int main(int argc, char** argv) {
             });
             if (g.json()) print_json(ct_json(rows));
             else std::cout << ct_text(rows);
+            return 0;
+        }
+        if (*tunnel_list) {
+            auto t = inst.tunnels();
+            if (g.json()) {
+                nlohmann::json vteps = nlohmann::json::array(), ups = nlohmann::json::array();
+                for (const auto& v : t.vteps) vteps.push_back({{"ip", v.str()}});
+                for (const auto& u : t.uplinks)
+                    ups.push_back({{"interface", u.ifname}, {"ifindex", u.ifindex},
+                                   {"encap_packets", u.stats.encap.packets}, {"encap_bytes", u.stats.encap.bytes},
+                                   {"decap_packets", u.stats.decap.packets}, {"decap_bytes", u.stats.decap.bytes},
+                                   {"dropped_packets", u.stats.dropped.packets}});
+                print_json({{"local", t.tunnel_ifindex ? t.local.str() : ""}, {"vteps", vteps}, {"uplinks", ups}});
+            } else {
+                std::cout << "local tunnel endpoint: " << (t.tunnel_ifindex ? t.local.str() : "none") << "\n";
+                TextTable vt({"REMOTE VTEP"});
+                for (const auto& v : t.vteps) vt.add({v.str()});
+                TextTable ut({"UPLINK", "ENCAP-PKTS", "DECAP-PKTS", "DROPPED"});
+                for (const auto& u : t.uplinks)
+                    ut.add({u.ifname.empty() ? std::to_string(u.ifindex) : u.ifname,
+                            std::to_string(u.stats.encap.packets), std::to_string(u.stats.decap.packets),
+                            std::to_string(u.stats.dropped.packets)});
+                std::cout << vt.str() << "\n" << ut.str();
+            }
             return 0;
         }
         if (*fdb_list) {

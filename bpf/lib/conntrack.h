@@ -56,6 +56,13 @@ NT_INLINE void nt_ct_key_of(struct nt_ct_key *k, __u32 zone, const struct nt_tup
 	k->dport = t->dport;
 }
 
+NT_INLINE struct nt_ct_work *nt_ct_work_of(__u8 dir)
+{
+	__u32 slot = dir == NT_DIR_FROM_VM ? NT_SCRATCH_FROM_VM : NT_SCRATCH_TO_VM;
+
+	return bpf_map_lookup_elem(&nt_ct_scratch, &slot);
+}
+
 /* TCP state after a packet of a tracked flow; -1 = invalid for that state. */
 NT_INLINE int nt_ct_tcp_next(struct nt_ct_entry *e, int reply, __u8 fl)
 {
@@ -99,13 +106,13 @@ NT_INLINE void nt_frag_key_of(struct nt_frag_key *k, __u32 zone, __u8 dir, const
 	k->dst = f->t.dst;
 }
 
-NT_INLINE void nt_frag_remember(__u32 zone, __u8 dir, const struct nt_flow *f, __u32 rule_tag, __u64 now)
+NT_INLINE void nt_frag_remember(struct nt_frag_key *k, __u32 zone, __u8 dir, const struct nt_flow *f,
+				__u32 rule_tag, __u64 now)
 {
-	struct nt_frag_key k;
 	struct nt_frag_entry v = { .seen_ns = now, .rule_tag = rule_tag };
 
-	nt_frag_key_of(&k, zone, dir, f);
-	bpf_map_update_elem(&nt_frags, &k, &v, BPF_ANY);
+	nt_frag_key_of(k, zone, dir, f);
+	bpf_map_update_elem(&nt_frags, k, &v, BPF_ANY);
 }
 
 /* An ICMP error is related to the flow it quotes, in either orientation. */
@@ -171,26 +178,59 @@ NT_INLINE int nt_ct_existing(const struct nt_port *port, struct nt_ct_entry *e, 
 	return 0;
 }
 
+/* Starts tracking a flow a rule admitted. 0 or a drop reason (table full).
+ * A function of its own to keep nt_ct_policy's stack frame small. */
+NT_GLOBAL int nt_ct_track_new(const struct nt_port *port, __u8 dir, const struct nt_flow *f, __u32 rule,
+			      __u32 bytes)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct nt_ct_work *w = nt_ct_work_of(dir);
+	struct nt_ct_entry *ne;
+	int err;
+
+	if (!port || !f || !w)
+		return NT_DROP_MALFORMED;
+	ne = &w->ne;
+	__builtin_memset(ne, 0, sizeof(*ne));
+	ne->created_ns = now;
+	ne->last_seen_ns = now;
+	ne->packets = 1;
+	ne->rule_tag = rule;
+	ne->policy_gen = port->policy_gen;
+	ne->state = f->t.proto == IPPROTO_TCP ? NT_CT_SYN_SENT : NT_CT_UNREPLIED;
+	ne->origin = dir;
+	ne->sg_port = f->t.sg_port;
+	nt_ct_key_of(&w->k, port->port_tag, &f->t);
+	err = bpf_map_update_elem(&nt_ct, &w->k, ne, BPF_NOEXIST);
+	if (err == -E2BIG || err == -ENOMEM)
+		return NT_DROP_CT_FULL;
+	nt_rule_hit(rule, bytes);
+	if (f->frag == NT_FRAG_FIRST)
+		nt_frag_remember(&w->fk, port->port_tag, dir, f, rule, now);
+	return 0;
+}
+
 /* The policy decision for an IP packet on a port with port security. */
 NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt_flow *f, __u32 bytes,
 			   int side_effects)
 {
 	__u64 now = bpf_ktime_get_ns();
+	struct nt_ct_work *w = nt_ct_work_of(dir);
 	__u32 zone;
 	struct nt_ct_entry *e;
-	struct nt_ct_key k;
+	struct nt_ct_key *k;
 	__u32 rule;
 	int reply = 0, err;
 
-	if (!port || !f)
+	if (!port || !f || !w)
 		return NT_DROP_MALFORMED;
 	zone = port->port_tag;
+	k = &w->k;
 	if (f->frag == NT_FRAG_LATER) {
-		struct nt_frag_key fk;
 		struct nt_frag_entry *fe;
 
-		nt_frag_key_of(&fk, zone, dir, f);
-		fe = bpf_map_lookup_elem(&nt_frags, &fk);
+		nt_frag_key_of(&w->fk, zone, dir, f);
+		fe = bpf_map_lookup_elem(&nt_frags, &w->fk);
 		if (!fe || now - fe->seen_ns > NT_FRAG_TIMEOUT_NS)
 			return NT_DROP_FRAGMENT;
 		return 0;
@@ -200,25 +240,23 @@ NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt
 	if (nt_sg_builtin_allow(dir, f))
 		return 0;
 
-	nt_ct_key_of(&k, zone, &f->t);
-	e = bpf_map_lookup_elem(&nt_ct, &k);
+	nt_ct_key_of(k, zone, &f->t);
+	e = bpf_map_lookup_elem(&nt_ct, k);
 	if (!e) {
-		struct nt_tuple rev;
-
-		nt_tuple_reverse(&f->t, &rev);
-		nt_ct_key_of(&k, zone, &rev);
-		e = bpf_map_lookup_elem(&nt_ct, &k);
+		nt_tuple_reverse(&f->t, &w->rev);
+		nt_ct_key_of(k, zone, &w->rev);
+		e = bpf_map_lookup_elem(&nt_ct, k);
 		reply = 1;
 	}
-	if (e && nt_ct_expired(k.proto, e, now)) {
+	if (e && nt_ct_expired(k->proto, e, now)) {
 		if (side_effects)
-			bpf_map_delete_elem(&nt_ct, &k);
+			bpf_map_delete_elem(&nt_ct, k);
 		e = NULL;
 	}
 	if (e) {
-		err = nt_ct_existing(port, e, &k, reply, f, side_effects, now);
+		err = nt_ct_existing(port, e, k, reply, f, side_effects, now);
 		if (!err && side_effects && f->frag == NT_FRAG_FIRST)
-			nt_frag_remember(zone, dir, f, e->rule_tag, now);
+			nt_frag_remember(&w->fk, zone, dir, f, e->rule_tag, now);
 		return err;
 	}
 
@@ -233,25 +271,7 @@ NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt
 		return NT_DROP_SG_NO_MATCH;
 	if (!side_effects)
 		return 0;
-
-	struct nt_ct_entry ne = {
-		.created_ns = now,
-		.last_seen_ns = now,
-		.packets = 1,
-		.rule_tag = rule,
-		.policy_gen = port->policy_gen,
-		.state = f->t.proto == IPPROTO_TCP ? NT_CT_SYN_SENT : NT_CT_UNREPLIED,
-		.origin = dir,
-		.sg_port = f->t.sg_port,
-	};
-	nt_ct_key_of(&k, zone, &f->t);
-	err = bpf_map_update_elem(&nt_ct, &k, &ne, BPF_NOEXIST);
-	if (err == -E2BIG || err == -ENOMEM)
-		return NT_DROP_CT_FULL;
-	nt_rule_hit(rule, bytes);
-	if (f->frag == NT_FRAG_FIRST)
-		nt_frag_remember(zone, dir, f, rule, now);
-	return 0;
+	return nt_ct_track_new(port, dir, f, rule, bytes);
 }
 
 /* ---- Garbage collection: a BPF timer sweeps expired entries ---------------- */

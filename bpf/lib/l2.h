@@ -12,6 +12,7 @@ struct nt_fwd {
 	__u32 verdict; /* enum nt_verdict */
 	__u32 target;  /* REDIRECT: ifindex */
 	__u32 reason;  /* DROP: enum nt_drop_reason */
+	const struct nt_fdb_entry *remote; /* REMOTE: where the MAC lives */
 };
 
 NT_INLINE void nt_fwd_drop(struct nt_fwd *f, __u32 reason)
@@ -34,9 +35,14 @@ NT_INLINE void nt_l2_decide(__u32 net_id, const __u8 *dst, __u32 in_ifindex, str
 	}
 	nt_mac_copy(key.mac, dst);
 	e = bpf_map_lookup_elem(&nt_fdb, &key);
+	if (e && (e->flags & (NT_FDB_REMOTE | NT_FDB_UPLINK))) {
+		f->verdict = NT_VERDICT_REMOTE;
+		f->remote = e;
+		return;
+	}
 	if (!e || !(e->flags & NT_FDB_LOCAL)) {
-		/* Remote and router entries get their own stages later; until a
-		 * stage claims them, flooding is the safe L2 behaviour. */
+		/* Router entries get their own stage later; until then flooding
+		 * is the safe L2 behaviour. */
 		f->verdict = NT_VERDICT_FLOOD;
 		return;
 	}

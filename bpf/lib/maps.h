@@ -116,6 +116,22 @@ struct {
 	__type(value, struct nt_flow);
 } nt_scratch SEC(".maps");
 
+/* Per-CPU scratch for conntrack keys and the new entry, off the stack;
+ * indexed like nt_scratch (by direction). */
+struct nt_ct_work {
+	struct nt_ct_key k;
+	struct nt_tuple rev;
+	struct nt_frag_key fk;
+	struct nt_ct_entry ne;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct nt_ct_work);
+} nt_ct_scratch SEC(".maps");
+
 /* The conntrack GC timer (conntrack.h): one element. */
 struct nt_ct_gc_state {
 	struct bpf_timer timer;
@@ -147,6 +163,45 @@ struct {
 	__type(value, struct nt_rule_info);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } nt_rule_info SEC(".maps");
+
+/* Overlays and provider networks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_config);
+} nt_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_NETWORKS);
+	__type(key, struct nt_tun_key);
+	__type(value, struct nt_tun_net);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_tun_nets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct nt_vtep_key);
+	__type(value, struct nt_vtep);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_vteps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_NETWORKS);
+	__type(key, struct nt_provider_key);
+	__type(value, struct nt_provider_net);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_provider SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct nt_uplink_stats);
+} nt_uplink_stats SEC(".maps");
 
 /* Userspace-only (see abi.h): names for inspection, and the attach record. */
 struct {

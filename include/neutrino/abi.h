@@ -86,6 +86,7 @@ struct nt_net {
 	__u16 mtu;
 	__u16 flags;       /* enum nt_net_flags */
 	__u32 flood_count; /* valid slots in nt_flood for this network */
+	__u32 uplink;      /* ifindex carrying the network off this host (physnet uplink or tunnel interface), 0 = none */
 };
 
 /* ---- nt_fdb: (network, MAC) -> where that MAC lives ------------------------ */
@@ -93,6 +94,7 @@ enum nt_fdb_flags {
 	NT_FDB_LOCAL = 1u << 0,  /* a tap on this host: ifindex is valid */
 	NT_FDB_REMOTE = 1u << 1, /* behind another host: vtep is valid */
 	NT_FDB_ROUTER = 1u << 2, /* a router interface MAC: route, don't switch */
+	NT_FDB_UPLINK = 1u << 3, /* behind the physnet uplink (VLAN/flat): ifindex is the uplink */
 };
 
 struct nt_fdb_key {
@@ -170,6 +172,7 @@ enum nt_verdict {
 	NT_VERDICT_REPLY = 4,    /* answered in place, back out the same tap */
 	NT_VERDICT_DROP = 5,     /* cb[4] = enum nt_drop_reason */
 	NT_VERDICT_DELIVER = 6,  /* egress: handed to the VM */
+	NT_VERDICT_REMOTE = 7,   /* to another host: reported as REDIRECT to the uplink */
 };
 
 struct nt_trace_cb {
@@ -370,6 +373,7 @@ struct nt_net_info { /* key: struct nt_net_key */
 enum nt_attach_mode {
 	NT_ATTACH_TCX = 1, /* bpf_link pinned under links/ */
 	NT_ATTACH_CLS = 2, /* cls_bpf filter on clsact, handle NT_TC_HANDLE */
+	NT_ATTACH_XDP = 3, /* XDP program attached through libxdp */
 };
 
 enum nt_attach_flags {
@@ -381,8 +385,10 @@ enum nt_attach_flags {
 
 struct nt_attach_key {
 	__u32 ifindex;
-	__u32 ingress; /* 1 = ingress hook, 0 = egress hook */
+	__u32 ingress; /* 1 = TC ingress, 0 = TC egress, NT_HOOK_XDP = XDP */
 };
+
+#define NT_HOOK_XDP 2
 
 struct nt_attach {
 	__u32 mode;    /* enum nt_attach_mode */
@@ -391,6 +397,53 @@ struct nt_attach {
 	__u32 pad;
 	char ifname[NT_IFNAME_LEN];
 	char netns[NT_NAME_LEN]; /* named netns of the interface, "" = the loader's */
+};
+
+/* ---- Overlays and provider networks -----------------------------------------
+ * Tunnels (VXLAN: UDP 4789, VNI = segmentation id; GRE: protocol 47 with the
+ * key = segmentation id, protocol 0x6558) are encapsulated in BPF on the
+ * sending tap and decapsulated on the receiving host's tunnel interface. */
+#define NT_VXLAN_PORT 4789
+#define NT_GRE_PROTO_TEB 0x6558
+#define NT_TUNNEL_TTL 64
+
+struct nt_config { /* nt_config[0]: this host */
+	union nt_ip tunnel_ip; /* zero: no tunnel endpoint on this host */
+	__u32 tunnel_ifindex;  /* the interface holding tunnel_ip */
+	__u32 flags;
+};
+
+struct nt_tun_key { /* (tunnel type, VNI or key) -> network */
+	__u32 type; /* NT_NET_VXLAN or NT_NET_GRE */
+	__u32 seg_id;
+};
+
+struct nt_tun_net {
+	__u32 net_id;
+};
+
+struct nt_vtep_key { /* a remote host's tunnel endpoint */
+	union nt_ip ip;
+};
+
+struct nt_vtep {
+	__u32 flags;
+	__u32 pad;
+};
+
+struct nt_provider_key { /* (physnet uplink, VLAN id or 0 for flat) -> network */
+	__u32 ifindex;
+	__u32 vlan;
+};
+
+struct nt_provider_net {
+	__u32 net_id;
+};
+
+struct nt_uplink_stats { /* per uplink ifindex, per CPU */
+	struct nt_counter encap;   /* frames sent to other hosts (tunnel or VLAN/flat) */
+	struct nt_counter decap;   /* frames received for local ports */
+	struct nt_counter dropped; /* tunnel/provider frames refused (see drop reasons) */
 };
 
 #include "neutrino/abi_dhcp.h"
@@ -406,7 +459,7 @@ NT_STATIC_ASSERT(sizeof(union nt_ip) == 16, "nt_ip");
 NT_STATIC_ASSERT(sizeof(struct nt_port_key) == 4, "nt_port_key");
 NT_STATIC_ASSERT(sizeof(struct nt_port) == 40, "nt_port");
 NT_STATIC_ASSERT(sizeof(struct nt_net_key) == 4, "nt_net_key");
-NT_STATIC_ASSERT(sizeof(struct nt_net) == 16, "nt_net");
+NT_STATIC_ASSERT(sizeof(struct nt_net) == 20, "nt_net");
 NT_STATIC_ASSERT(sizeof(struct nt_fdb_key) == 12, "nt_fdb_key");
 NT_STATIC_ASSERT(sizeof(struct nt_fdb_entry) == 24, "nt_fdb_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_flood_key) == 8, "nt_flood_key");
@@ -417,6 +470,12 @@ NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");
 NT_STATIC_ASSERT(sizeof(struct nt_port_stats) == 80, "nt_port_stats");
 NT_STATIC_ASSERT(sizeof(struct nt_trace_cb) == 20, "nt_trace_cb");
 NT_STATIC_ASSERT(sizeof(struct nt_port_info) == 112, "nt_port_info");
+NT_STATIC_ASSERT(sizeof(struct nt_config) == 24, "nt_config");
+NT_STATIC_ASSERT(sizeof(struct nt_tun_key) == 8, "nt_tun_key");
+NT_STATIC_ASSERT(sizeof(struct nt_vtep_key) == 16, "nt_vtep_key");
+NT_STATIC_ASSERT(sizeof(struct nt_vtep) == 8, "nt_vtep");
+NT_STATIC_ASSERT(sizeof(struct nt_provider_key) == 8, "nt_provider_key");
+NT_STATIC_ASSERT(sizeof(struct nt_uplink_stats) == 48, "nt_uplink_stats");
 NT_STATIC_ASSERT(sizeof(struct nt_sg_remote_key) == 28, "nt_sg_remote_key");
 NT_STATIC_ASSERT(sizeof(struct nt_sg_ports_key) == 20, "nt_sg_ports_key");
 NT_STATIC_ASSERT(sizeof(struct nt_addr_key) == 32, "nt_addr_key");

@@ -33,7 +33,9 @@
 	X(LOOP, 21, "loop", "frame would go back out of the port it came from")               \
 	X(REDIRECT_FAILED, 22, "redirect-failed", "redirect to the target interface failed") \
 	X(ETHERTYPE, 23, "ethertype", "neither IPv4, IPv6 nor ARP on a port with port security") \
-	X(POLICY_REVOKED, 24, "policy-revoked", "flow no longer allowed after a rule or group change")
+	X(POLICY_REVOKED, 24, "policy-revoked", "flow no longer allowed after a rule or group change") \
+	X(ENCAP_FAILED, 25, "encap-failed", "could not add the tunnel or VLAN header") \
+	X(DHCP_CONSUMED, 26, "dhcp-consumed", "DHCP RELEASE or DECLINE taken by the built-in server: no reply is due")
 
 enum nt_drop_reason {
 #define NT_DROP_ENUM(name, num, str, desc) NT_DROP_##name = num,

@@ -1,0 +1,32 @@
+// Attaching XDP programs through libxdp (which falls back to a plain native
+// attach when its multi-program dispatcher cannot load), recorded in the
+// instance's nt_attachments map like the TC hooks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace neutrino {
+
+struct XdpAttachment {
+    uint32_t ifindex = 0;
+    std::string ifname;
+    std::string netns;
+    uint32_t prog_id = 0;
+};
+
+class XdpAttacher {
+public:
+    explicit XdpAttacher(int attachments_fd);
+    std::vector<XdpAttachment> list() const;
+    // The calling thread must be in the interface's namespace. Returns true
+    // when it attached something new.
+    bool ensure(int prog_fd, uint32_t ifindex, const std::string& ifname, const std::string& netns);
+    void detach(const XdpAttachment& a);  // enters the namespace itself
+
+private:
+    int attachments_fd_;
+};
+
+}  // namespace neutrino
