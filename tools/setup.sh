@@ -11,7 +11,7 @@ packages=(
   libbpf-dev bpftool libxdp-dev xdp-tools libnl-3-dev libnl-route-3-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libtins-dev libpcap-dev
   # tests and demo: real tools as oracles and peers
-  iproute2 iputils-ping arping tcpdump iperf3 netcat-openbsd python3 kmod
+  iproute2 iputils-ping arping tcpdump iperf3 netcat-openbsd ethtool python3 kmod
 )
 
 missing=()
