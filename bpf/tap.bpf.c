@@ -205,6 +205,8 @@ int tap_egress(struct __sk_buff *skb)
 		return nt_tc_drop(skb, NULL, NT_DROP_UNKNOWN_PORT);
 	if (!nt_tc_tracing(skb))
 		ps = nt_port_stats_get(port->port_tag);
+	if (!(port->flags & NT_PORT_ADMIN_UP))
+		return nt_tc_drop(skb, ps, NT_DROP_PORT_DOWN);
 	if (port->flags & NT_PORT_SECURITY) {
 		r = nt_to_vm_checks(skb, port);
 		if (r)

@@ -104,6 +104,7 @@ void add_port_entries(const SecurityContext& sec, const Port& port, const Networ
     if (port.port_security_enabled) pv.policy_gen = compile_port_security(sec, port, lp.port_tag, e);
     compile_port_dhcp(sec.state(), port, lp.port_tag, e);
     e.ports[pk] = pv;
+    const bool up = port.admin_state_up && net.admin_state_up;
 
     auto info = zeroed<nt_port_info>();
     copy_name(info.id, port.id);
@@ -112,6 +113,11 @@ void add_port_entries(const SecurityContext& sec, const Port& port, const Networ
     info.ifindex = lp.ifindex;
     info.net_id = lp.net_id;
     e.port_info[lp.port_tag] = info;
+
+    // An admin-down port is cut off both ways, as Neutron's agents do: its
+    // tap drops what it sends (nt_port flags), and nothing is forwarded to
+    // it (no FDB, ARP responder or flood entries).
+    if (!up) return;
 
     auto fk = zeroed<nt_fdb_key>();
     fk.net_id = lp.net_id;
@@ -210,7 +216,8 @@ CompileResult compile(const State& state, const CompileInput& in) {
         const Port& port = *state.find_port(lp.port_id);
         const Network& net = *state.find_network(port.network_id);
         add_port_entries(sec, port, net, lp, r.entries);
-        by_network[net.id].push_back(&lp);
+        if (port.admin_state_up) by_network[net.id].push_back(&lp);
+        else by_network[net.id];  // the network still exists here
     }
     OverlayContext ov{state, in, state.find_host(in.host), 0};
     if (ov.host && ov.host->tunnel_ip) {
