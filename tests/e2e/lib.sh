@@ -80,3 +80,30 @@ bg_in_ns() {  # ns seconds command...
   in_ns "$ns" timeout "$secs" "$@" >/dev/null 2>&1 &
   NT_PIDS+=($!)
 }
+
+# Hooks of this instance still in place: tcx links holding its programs, or
+# (kernels without tcx) its cls_bpf filters on the given interfaces.
+attached_hooks() {  # prog_ids... -- ifnames...
+  local ids=() ifs=() seen=0
+  for a in "$@"; do
+    if [ "$a" = "--" ]; then seen=1; continue; fi
+    if [ $seen -eq 0 ]; then ids+=("$a"); else ifs+=("$a"); fi
+  done
+  local links; links=$(links_of_progs "${ids[@]}")
+  local filters=0 dir
+  for i in "${ifs[@]}"; do
+    for dir in ingress egress; do
+      ip netns exec "$PFX-host" tc filter show dev "$i" "$dir" 2>/dev/null | grep -q 'tap_\(in\|e\)gress' && filters=$((filters + 1))
+    done
+  done
+  echo $((links + filters))
+}
+
+# Waits (bounded) until something listens on a TCP port inside a VM namespace.
+wait_listen() {  # ns port
+  for _ in $(seq 1 50); do
+    in_ns "$1" ss -ltnH "sport = :$2" 2>/dev/null | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on $2 in $1"
+}

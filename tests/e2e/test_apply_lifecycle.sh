@@ -73,11 +73,12 @@ s["ports"] = [p for p in s["ports"] if p["id"] != sys.argv[3]]
 json.dump(s, open(sys.argv[2], "w"))
 PY
 progs=$(instance_prog_ids)
-[ "$(links_of_progs $progs)" -eq 6 ] || fail "expected 6 tcx links before removal, got $(links_of_progs $progs)"
+taps="$(tap_of $RED1) $(tap_of $RED2) $(tap_of $RED3)"
+[ "$(attached_hooks $progs -- $taps)" -eq 6 ] || fail "expected 6 hooks before removal, got $(attached_hooks $progs -- $taps)"
 out=$(nt apply "$NT_TMP/less.json" -o json 2>/dev/null)
 echo "$out" | python3 -c '
 import json,sys; r=json.load(sys.stdin); assert len(r["detached"])==2 and r["deletes"]>=4, r' || fail "removal: $out"
-[ "$(links_of_progs $progs)" -eq 4 ] || fail "links of the removed tap remain: $(links_of_progs $progs) links"
+[ "$(attached_hooks $progs -- $taps)" -eq 4 ] || fail "hooks of the removed tap remain: $(attached_hooks $progs -- $taps)"
 in_ns red-vm1 ping -c 1 -W 1 -q 10.0.0.12 >/dev/null 2>&1 && fail "removed port still reachable"
 in_ns red-vm1 ping -c 1 -W 2 -q 10.0.0.13 >/dev/null || fail "remaining port lost connectivity"
 pass "removing a port detaches its tap and deletes its entries"
@@ -87,7 +88,7 @@ echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["wri
   || fail "re-apply not a no-op: $out"
 nt destroy >/dev/null
 [ ! -e "/sys/fs/bpf/neutrino/$PFX" ] || fail "destroy left pins"
-[ "$(links_of_progs $progs)" -eq 0 ] || fail "destroy left $(links_of_progs $progs) links"
+[ "$(attached_hooks $progs -- $taps)" -eq 0 ] || fail "destroy left $(attached_hooks $progs -- $taps) hooks"
 tap1=$(tap_of $RED1)
 pass "destroy removes links and pins"
 
