@@ -23,7 +23,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 NT_INLINE void nt_uplink_drop_count(__u32 ifindex, __u32 reason, __u32 bytes)
 {
-	struct nt_uplink_stats *s = bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
+	struct nt_uplink_stats *s = nt_uplink_stats_get(ifindex);
 
 	nt_count_drop_reason(reason, bytes);
 	if (s)
@@ -64,17 +64,10 @@ NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id)
 
 NT_INLINE void nt_uplink_rx_count(__u32 ifindex, __u32 bytes)
 {
-	struct nt_uplink_stats *s = bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
+	struct nt_uplink_stats *s = nt_uplink_stats_get(ifindex);
 
-	if (!s) {
-		struct nt_uplink_stats zero = {};
-
-		bpf_map_update_elem(&nt_uplink_stats, &ifindex, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
-		if (!s)
-			return;
-	}
-	nt_counter_add(&s->decap, bytes);
+	if (s)
+		nt_counter_add(&s->decap, bytes);
 }
 
 SEC("tc")

@@ -1,6 +1,7 @@
 // The compile step: a validated State and this host's interface indexes in,
 // the exact BPF map entries out. Deterministic: same input, same entries.
 #include "maps/compile.hpp"
+#include "maps/abi_util.hpp"
 
 #include "maps/compile_dhcp.hpp"
 #include "maps/compile_overlay.hpp"
@@ -67,19 +68,7 @@ uint32_t abi_net_type(NetworkType t) {
     return 0;
 }
 
-template <class T>
-T zeroed() {
-    T v;
-    std::memset(&v, 0, sizeof v);
-    return v;
-}
 
-// Fixed-size, NUL-terminated copy (names longer than the field are cut).
-template <size_t N>
-void copy_name(char (&dst)[N], const std::string& src) {
-    std::memset(dst, 0, N);
-    std::memcpy(dst, src.data(), std::min(src.size(), N - 1));
-}
 
 void add_port_entries(const SecurityContext& sec, const Port& port, const Network& net, const LocalPort& lp,
                       MapEntries& e) {

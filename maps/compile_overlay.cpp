@@ -1,4 +1,5 @@
 #include "maps/compile_overlay.hpp"
+#include "maps/abi_util.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -8,12 +9,6 @@ namespace neutrino {
 
 namespace {
 
-template <class T>
-T zeroed() {
-    T v;
-    std::memset(&v, 0, sizeof v);
-    return v;
-}
 
 uint32_t ifindex_of(const CompileInput& in, const std::string& name) {
     auto it = in.ifindex_by_name.find(name);

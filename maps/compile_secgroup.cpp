@@ -1,4 +1,5 @@
 #include "maps/compile_secgroup.hpp"
+#include "maps/abi_util.hpp"
 
 #include <algorithm>
 #include <set>
@@ -9,18 +10,7 @@ namespace neutrino {
 
 namespace {
 
-template <class T>
-T zeroed() {
-    T v;
-    std::memset(&v, 0, sizeof v);
-    return v;
-}
 
-template <size_t N>
-void copy_name(char (&dst)[N], const std::string& src) {
-    std::memset(dst, 0, N);
-    std::memcpy(dst, src.data(), std::min(src.size(), N - 1));
-}
 
 int family_of(Ethertype e) { return e == Ethertype::IPv4 ? 4 : 6; }
 uint8_t abi_dir(Direction d) { return d == Direction::Egress ? NT_DIR_FROM_VM : NT_DIR_TO_VM; }

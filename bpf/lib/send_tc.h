@@ -86,17 +86,10 @@ NT_INLINE int nt_tc_outer_l2(struct __sk_buff *skb, __be32 saddr, __be32 daddr, 
 
 NT_INLINE void nt_uplink_count(__u32 ifindex, int encap, __u32 bytes)
 {
-	struct nt_uplink_stats *s = bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
+	struct nt_uplink_stats *s = nt_uplink_stats_get(ifindex);
 
-	if (!s) {
-		struct nt_uplink_stats zero = {};
-
-		bpf_map_update_elem(&nt_uplink_stats, &ifindex, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
-		if (!s)
-			return;
-	}
-	nt_counter_add(encap ? &s->encap : &s->decap, bytes);
+	if (s)
+		nt_counter_add(encap ? &s->encap : &s->decap, bytes);
 }
 
 /* Unicast to a port on another host: tunnel or provider uplink. Returns a

@@ -33,4 +33,16 @@ NT_INLINE struct nt_port_stats *nt_port_stats_get(__u32 port_tag)
 	return bpf_map_lookup_elem(&nt_port_stats, &port_tag);
 }
 
+/* Per-uplink counters (nt_uplink_stats), created on first use. */
+NT_INLINE struct nt_uplink_stats *nt_uplink_stats_get(__u32 ifindex)
+{
+	struct nt_uplink_stats *s = bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
+
+	if (s)
+		return s;
+	struct nt_uplink_stats zero = {};
+	bpf_map_update_elem(&nt_uplink_stats, &ifindex, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&nt_uplink_stats, &ifindex);
+}
+
 #endif
