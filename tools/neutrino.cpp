@@ -8,6 +8,7 @@
 #include "loader/error.hpp"
 #include "loader/log.hpp"
 #include "tools/cli.hpp"
+#include "tools/cli_dhcp.hpp"
 
 using namespace neutrino;
 using namespace neutrino::cli;
@@ -126,6 +127,8 @@ int main(int argc, char** argv) {
     demo->footer("\nThe host is a namespace (<prefix>-host) holding each port's tap; each VM is a namespace\n"
                  "(<prefix>-<port name>) whose eth0 is the tap's veth peer. No bridge, no iptables.");
 
+    auto dhcp = add_dhcp_command(app);  // tools/cli_dhcp.cpp
+
     app.footer(kFooter);  // after the subcommands, which would inherit it
     CLI11_PARSE(app, argc, argv);
     init_logging(g.verbose);
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
         if (geteuid() != 0)
             spdlog::warn("not running as root: BPF and netlink operations will likely fail");
         Instance inst(g.instance_options());
+        if (dhcp->given()) return run_dhcp_command(g, *dhcp);
         if (*apply || *diffc) {
             State st = load_state_file(file);
             return print_apply(g, inst.apply(st, host, dry_run || *diffc));

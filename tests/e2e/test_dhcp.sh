@@ -35,14 +35,14 @@ prefix_of() {  # dotted mask -> prefix length
   echo $n
 }
 apply_lease() {  # dev ip mask mtu "dst/plen gw ..." "routers" "dns" domain host lease server
-  local dev=$1 ip=$2 mask=$3 mtu=$4 routes=$5 routers=$6 dns=$7
+  local dev=$1 ip=$2 mask=$3 mtu=$4 routes=$5 routers=$6 dns=$7 domain=$8 host=$9 lease=${10} server=${11}
   ip addr replace "$ip/$(prefix_of "$mask")" dev "$dev"
   [ -n "$mtu" ] && ip link set dev "$dev" mtu "$mtu"
   if [ -n "$routes" ]; then
     set -- $routes
     while [ $# -ge 2 ]; do
       if [ "$2" = 0.0.0.0 ]; then ip route replace "$1" dev "$dev"
-      else ip route replace "$1" via "$2" dev "$dev" onlink; fi
+      else ip route replace "$1" via "$2" dev "$dev"; fi
       shift 2
     done
   elif [ -n "$routers" ]; then
@@ -52,7 +52,7 @@ apply_lease() {  # dev ip mask mtu "dst/plen gw ..." "routers" "dns" domain host
   for d in $dns; do echo "$d" >>"$OUT.dns.new"; done
   mv "$OUT.dns.new" "$OUT.dns"
   printf 'ip=%s\nmask=%s\nmtu=%s\nrouters=%s\nroutes=%s\ndomain=%s\nhostname=%s\nlease=%s\nserver=%s\n' \
-    "$ip" "$mask" "$mtu" "$routers" "$routes" "$8" "$9" "${10}" "${11}" >"$OUT.lease.new"
+    "$ip" "$mask" "$mtu" "$routers" "$routes" "$domain" "$host" "$lease" "$server" >"$OUT.lease.new"
   mv "$OUT.lease.new" "$OUT.lease"
 }
 EOF
@@ -122,9 +122,11 @@ request subnet-mask, broadcast-address, routers, domain-name, domain-name-server
 EOF
 
 CLIENT_PID=()
+# Started without a shell function in between, so that $! is the client's
+# `timeout` (ip netns exec execs it) and killing it stops the client.
 start_dhclient() {  # vm
   write_dhclient_script "$1"
-  in_ns "$1" timeout 280 dhclient -4 -d -v -cf "$NT_TMP/dhclient.conf" -sf "$NT_TMP/$1.dhclient.sh" \
+  ip netns exec "$PFX-$1" timeout 280 dhclient -4 -d -v -cf "$NT_TMP/dhclient.conf" -sf "$NT_TMP/$1.dhclient.sh" \
     -lf "$NT_TMP/$1.leases" -pf "$NT_TMP/$1.pid" eth0 >>"$NT_TMP/$1.out" 2>&1 &
   NT_PIDS+=($!)
   CLIENT_PID[$(vm_index "$1")]=$!
@@ -132,7 +134,7 @@ start_dhclient() {  # vm
 start_udhcpc() {  # vm [extra udhcpc options]
   local vm=$1; shift
   write_udhcpc_script "$vm"
-  in_ns "$vm" timeout 280 "${UDHCPC[@]}" -f -i eth0 -s "$NT_TMP/$vm.udhcpc.sh" -t 5 -T 1 -A 1 "$@" \
+  ip netns exec "$PFX-$vm" timeout 280 "${UDHCPC[@]}" -f -i eth0 -s "$NT_TMP/$vm.udhcpc.sh" -t 5 -T 1 -A 1 "$@" \
     >>"$NT_TMP/$vm.out" 2>&1 &
   NT_PIDS+=($!)
   CLIENT_PID[$(vm_index "$vm")]=$!
@@ -156,6 +158,8 @@ wait_for() {  # seconds description command...
   done
 }
 has_addr() { [ "$(addr_of "$1")" = "$2" ]; }
+# The client's script has applied the lease and recorded it.
+bound_to() { has_addr "$1" "$2/24" && [ "$(lease_field "$1" ip)" = "$2" ]; }
 diag() { for vm in "$@"; do echo "--- $vm"; cat "$NT_TMP/$vm.out" "$NT_TMP/$vm.events" 2>/dev/null | tail -20; done; }
 dhcp_json() { nt dhcp show "$1" -o json; }
 counter() {  # port scope(port|all_ports) message
@@ -177,10 +181,10 @@ start_udhcpc red-vm2
 start_udhcpc blue-vm1
 start_dhclient blue-vm2
 start_udhcpc green-vm1 -n   # DHCP disabled there: gives up
-wait_for 30 "addresses" has_addr red-vm1 10.0.0.11/24 || { diag red-vm1; fail "red-vm1 (dhclient) got no address"; }
-wait_for 30 "addresses" has_addr red-vm2 10.0.0.12/24 || { diag red-vm2; fail "red-vm2 (udhcpc) got no address"; }
-wait_for 30 "addresses" has_addr blue-vm1 10.0.0.11/24 || { diag blue-vm1; fail "blue-vm1 (udhcpc) got no address"; }
-wait_for 30 "addresses" has_addr blue-vm2 10.0.0.12/24 || { diag blue-vm2; fail "blue-vm2 (dhclient) got no address"; }
+wait_for 30 "addresses" bound_to red-vm1 10.0.0.11 || { diag red-vm1; fail "red-vm1 (dhclient) got no address"; }
+wait_for 30 "addresses" bound_to red-vm2 10.0.0.12 || { diag red-vm2; fail "red-vm2 (udhcpc) got no address"; }
+wait_for 30 "addresses" bound_to blue-vm1 10.0.0.11 || { diag blue-vm1; fail "blue-vm1 (udhcpc) got no address"; }
+wait_for 30 "addresses" bound_to blue-vm2 10.0.0.12 || { diag blue-vm2; fail "blue-vm2 (dhclient) got no address"; }
 pass "dhclient and udhcpc got the ports' fixed IPs on red and blue (both 10.0.0.0/24)"
 
 check_lease() {  # vm mtu router "routes" "dns" [hostname] [domain]
@@ -192,7 +196,6 @@ check_lease() {  # vm mtu router "routes" "dns" [hostname] [domain]
   [ "$(lease_field "$vm" hostname)" = "$host" ] || fail "$vm: hostname '$(lease_field "$vm" hostname)', want '$host'"
   [ "$(lease_field "$vm" domain)" = "$domain" ] || fail "$vm: domain '$(lease_field "$vm" domain)', want '$domain'"
   [ "$(tr '\n' ' ' <"$NT_TMP/$vm.dns" | sed 's/ $//')" = "$dns" ] || fail "$vm: DNS servers $(cat "$NT_TMP/$vm.dns")"
-  [ "$(cat "/sys/class/net/eth0/mtu" 2>/dev/null; in_ns "$vm" cat /sys/class/net/eth0/mtu | tail -1)" != "" ] || true
   [ "$(in_ns "$vm" ip -o link show dev eth0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')" = "$mtu" ] \
     || fail "$vm: eth0 MTU is not the network's $mtu"
   in_ns "$vm" ip route show default | grep -q "^default via $router dev eth0" \
@@ -206,7 +209,8 @@ check_lease red-vm1 1400 10.0.0.1 "192.168.100.0/24@10.0.0.254" "10.0.0.53 9.9.9
 check_lease red-vm2 1400 10.0.0.1 "192.168.100.0/24@10.0.0.254" "10.0.0.53 9.9.9.9" red-vm2
 check_lease blue-vm1 1450 10.0.0.1 "172.31.0.0/16@10.0.0.253" "10.0.0.2" blue-vm1
 check_lease blue-vm2 1450 10.0.0.1 "172.31.0.0/16@10.0.0.253" "10.0.0.2"
-[ "$(lease_field red-vm1 server)" = 10.0.0.1 ] || fail "red's server should be its gateway (no DHCP port)"
+[ "$(lease_field red-vm1 server)" = 10.0.0.253 ] \
+  || fail "red's server should be its highest free address 10.0.0.253 (.254 is a next hop)"
 [ "$(lease_field blue-vm1 server)" = 10.0.0.2 ] || fail "blue's server should be its Neutron DHCP port"
 pass "mask, router (as the default route), DNS, MTU, static routes, hostname and domain applied in each VM"
 
@@ -224,8 +228,8 @@ pings blue-vm2 10.0.0.11 || fail "blue-vm2 -> 10.0.0.11 (blue-vm1)"
 pass "VMs configured by DHCP ping each other within their network (same addresses in both)"
 
 # ---- DHCP disabled: no answer -----------------------------------------------------------
-gpid=${CLIENT_PID[$(vm_index green-vm1)]}
-wait_for 30 "udhcpc gives up" bash -c "! kill -0 $gpid 2>/dev/null" || fail "udhcpc on green-vm1 still running"
+not_running() { ! kill -0 "$1" 2>/dev/null; }
+wait_for 30 "udhcpc gives up" not_running "${CLIENT_PID[$(vm_index green-vm1)]}" || fail "udhcpc on green-vm1 still running"
 [ -z "$(addr_of green-vm1)" ] || fail "green-vm1 got an address on a subnet without DHCP"
 grep -q "^bound" "$NT_TMP/green-vm1.events" 2>/dev/null && fail "green-vm1 was bound"
 [ "$(counter green-vm1 port OFFER)" -eq 0 ] || fail "an OFFER was counted for green-vm1"
@@ -234,7 +238,7 @@ pass "no answer on a network whose subnet has DHCP disabled"
 
 # ---- the CLI ---------------------------------------------------------------------------------
 show=$(nt dhcp show red-vm1)
-for want in "10.0.0.11/24" "server     10.0.0.1" "interface-mtu" "1400" "classless-static-routes" \
+for want in "10.0.0.11/24" "server     10.0.0.253" "interface-mtu" "1400" "classless-static-routes" \
             "192.168.100.0/24 via 10.0.0.254" "dns-servers" "10.0.0.53, 9.9.9.9" "DISCOVER" "OFFER"; do
   grep -qF -- "$want" <<<"$show" || fail "dhcp show red-vm1 lacks '$want':
 $show"
@@ -254,12 +258,14 @@ sleep $((LEASE + 2))   # past the end of the first lease
 for vm in red-vm1 blue-vm1; do has_addr $vm 10.0.0.11/24 || fail "$vm lost 10.0.0.11 after renewing: $(addr_of $vm)"; done
 for vm in red-vm2 blue-vm2; do has_addr $vm 10.0.0.12/24 || fail "$vm lost 10.0.0.12 after renewing: $(addr_of $vm)"; done
 grep -Eq "^(EXPIRE|FAIL)" "$NT_TMP/red-vm1.events" "$NT_TMP/blue-vm2.events" && fail "a dhclient lease expired"
-grep -q "^RENEW " "$NT_TMP/blue-vm2.events" || { diag blue-vm2; fail "blue-vm2 never renewed by unicast to its server"; }
-[ "$(counter blue-vm2 port arp-reply)" -ge 1 ] || fail "the DHCP port address 10.0.0.2 was never resolved"
+for vm in red-vm1 blue-vm2; do
+  grep -q "^RENEW " "$NT_TMP/$vm.events" || { diag $vm; fail "$vm (dhclient) never renewed by unicast to its server"; }
+  [ "$(counter $vm port arp-reply)" -ge 1 ] || fail "$vm never resolved its server's address"
+done
 for vm in red-vm1 red-vm2 blue-vm1 blue-vm2; do
   [ "$(counter $vm port REQUEST)" -ge 2 ] || fail "$vm: no renewal REQUEST counted"
 done
-pass "leases of ${LEASE}s renewed (unicast to the DHCP port on blue, rebinding to the gateway-server on red), addresses kept"
+pass "leases of ${LEASE}s renewed by unicast to the server (resolved by the datapath's ARP answer), addresses kept"
 
 # ---- a stale address is NAKed, then the right one is obtained -------------------------------------
 stop_client red-vm1
@@ -270,7 +276,7 @@ lease {
   interface "eth0";
   fixed-address 10.0.0.99;
   option subnet-mask 255.255.255.0;
-  option dhcp-server-identifier 10.0.0.1;
+  option dhcp-server-identifier 10.0.0.253;
   renew 4 2037/01/01 00:00:00;
   rebind 4 2037/01/01 00:00:00;
   expire 4 2037/01/01 00:00:00;
@@ -278,18 +284,20 @@ lease {
 EOF
 naks=$(counter red-vm1 port NAK)
 start_dhclient red-vm1
-wait_for 40 "address after NAK" has_addr red-vm1 10.0.0.11/24 || { diag red-vm1; fail "red-vm1 got no address after its stale lease"; }
+rm -f "$NT_TMP/red-vm1.lease"
+wait_for 40 "address after NAK" bound_to red-vm1 10.0.0.11 || { diag red-vm1; fail "red-vm1 got no address after its stale lease"; }
 [ "$(counter red-vm1 port NAK)" -gt "$naks" ] || { diag red-vm1; fail "the stale 10.0.0.99 was not NAKed"; }
 grep -q "DHCPNAK" "$NT_TMP/red-vm1.out" || fail "dhclient did not see the NAK"
 pass "dhclient asking for a stale 10.0.0.99 is NAKed and then gets 10.0.0.11"
 
-# ---- release -------------------------------------------------------------------------------------------
-releases=$(counter red-vm1 port RELEASE)
-stop_client red-vm1
-in_ns red-vm1 timeout 20 dhclient -4 -r -v -cf "$NT_TMP/dhclient.conf" -sf "$NT_TMP/red-vm1.dhclient.sh" \
-  -lf "$NT_TMP/red-vm1.leases" -pf "$NT_TMP/red-vm1.pid" eth0 >>"$NT_TMP/red-vm1.out" 2>&1 || fail "dhclient -r"
-[ "$(counter red-vm1 port RELEASE)" -gt "$releases" ] || { diag red-vm1; fail "the RELEASE was not counted"; }
-[ -z "$(addr_of red-vm1)" ] || fail "red-vm1 kept its address after releasing it"
+# ---- release ----------------------------------------------------------------------------------------
+# dhclient sends its RELEASE by unicast to the server (blue's DHCP port).
+releases=$(counter blue-vm2 port RELEASE)
+stop_client blue-vm2
+in_ns blue-vm2 timeout 20 dhclient -4 -r -v -cf "$NT_TMP/dhclient.conf" -sf "$NT_TMP/blue-vm2.dhclient.sh" \
+  -lf "$NT_TMP/blue-vm2.leases" -pf "$NT_TMP/blue-vm2.pid" eth0 >>"$NT_TMP/blue-vm2.out" 2>&1 || fail "dhclient -r"
+[ "$(counter blue-vm2 port RELEASE)" -gt "$releases" ] || { diag blue-vm2; fail "the RELEASE was not counted"; }
+[ -z "$(addr_of blue-vm2)" ] || fail "blue-vm2 kept its address after releasing it"
 [ "$(drop_count dhcp-consumed)" -ge 1 ] || fail "the RELEASE was not consumed by the datapath"
 pass "a RELEASE is taken by the datapath (counted, not flooded to the network)"
 
@@ -334,12 +342,22 @@ write_udhcpc_script scale
 ip netns exec "$PFX-host" timeout 20 "${UDHCPC[@]}" -f -q -n -i "$sp" -s "$NT_TMP/scale.udhcpc.sh" -t 5 -T 1 \
   >"$NT_TMP/scale.out" 2>&1 || { cat "$NT_TMP/scale.out"; fail "udhcpc on the tap of network $N"; }
 [ "$(lease_field scale ip)" = "10.0.0.$((10 + last % 190))" ] || fail "scale-$last got $(lease_field scale ip)"
-procs=$(pgrep -c -x 'dnsmasq|dhcpd|kea-dhcp4|udhcpd' || true)
-[ "${procs:-0}" -eq 0 ] || fail "a DHCP server process is running: $(pgrep -a -x 'dnsmasq|dhcpd|kea-dhcp4|udhcpd')"
+entries=$(bpftool -j map dump pinned "$(ls -d /sys/fs/bpf/neutrino/$PFX/abi*)/maps/nt_dhcp" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$entries" -eq $((N + 4)) ] || fail "nt_dhcp holds $entries leases, want $((N + 4))"
+# Every process in the sandbox's namespaces is one of the test's clients;
+# there is no DHCP server process and no qdhcp namespace anywhere.
+for ns in $(ip netns list | awk '{print $1}' | grep "^$PFX-"); do
+  for pid in $(ip netns pids "$ns"); do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    case "$comm" in ""|dhclient|udhcpc|busybox|timeout) ;; *) fail "process $pid ($comm) runs in $ns";; esac
+  done
+done
+for p in dnsmasq dhcpd kea-dhcp4 udhcpd; do pgrep -a -x "$p" || true; done | grep -q qdhcp \
+  && fail "a per-network DHCP server runs"
 ip netns list | grep -q qdhcp- && fail "a qdhcp namespace exists"
 nsn=$(ip netns list | awk '{print $1}' | grep -c "^$PFX-")
 [ "$nsn" -eq $(( ${#VMS[@]} + 1 )) ] || fail "$nsn namespaces for $PFX, want the host and the ${#VMS[@]} VMs only"
-pass "$((N + 2)) DHCP networks applied in ${ms} ms; network $N answered; no DHCP process, no per-network namespace"
+pass "$((N + 2)) DHCP networks ($entries leases) applied in ${ms} ms; network $N answered; no DHCP process, no per-network namespace"
 
 for vm in red-vm2 blue-vm1 blue-vm2; do stop_client "$vm"; done
 "$NEUTRINO" demo down --state "$STATE" --prefix "$PFX" >/dev/null || fail "sandbox down"
