@@ -373,7 +373,8 @@ NT_INLINE int nt_dhcp_serve(struct __sk_buff *skb, const struct nt_port *port, s
 	struct udphdr *udp;
 	struct iphdr *ip;
 	__u32 tag = port->port_tag, zero = 0;
-	__u32 ihl, ip_len, udp_len, msg_len;
+	__u32 ihl, ip_len, udp_len;
+	__u64 msg_len; /* 64-bit, so its bounds hold on the register the helper gets */
 	__u8 type;
 
 	if ((void *)(eth + 1) > data_end)
@@ -405,7 +406,12 @@ NT_INLINE int nt_dhcp_serve(struct __sk_buff *skb, const struct nt_port *port, s
 	if (udp_len < 8 + NT_DHCP_REQ_MIN || ip_len < ihl + udp_len || 14 + ip_len > skb->len)
 		return -NT_DROP_DHCP_MALFORMED; /* truncated */
 	msg_len = udp_len - 8;
-	if (msg_len > NT_DHCP_REQ_MAX)
+	/* Both bounds again on msg_len itself, hidden from clang so it cannot
+	 * drop them as implied: older verifiers (6.1) lose the lower bound in
+	 * the subtraction and refuse a load of possibly 0 bytes. 64-bit
+	 * compares: 6.1 does not carry 32-bit bounds over to the register. */
+	asm volatile("" : "+r"(msg_len));
+	if (msg_len < NT_DHCP_REQ_MIN || msg_len > NT_DHCP_REQ_MAX)
 		return -NT_DROP_DHCP_MALFORMED; /* oversized */
 
 	s = bpf_map_lookup_elem(&nt_dhcp_scratch, &zero);
