@@ -12,7 +12,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libtins-dev libpcap-dev
   # tests and demo: real tools as oracles and peers
   iproute2 iputils-ping arping tcpdump iperf3 netcat-openbsd ethtool python3 kmod
-  isc-dhcp-client udhcpc busybox
+  isc-dhcp-client udhcpc   # udhcpc needs busybox or busybox-static (vm-tests uses the latter)
 )
 
 missing=()
