@@ -29,7 +29,7 @@ fi
 
 # Extra setup of the suites that need more than packages (kernel images for
 # vm-tests, ...). Each script is idempotent and installs its own packages.
-for extra in vm-tests/setup.sh bench/setup.sh; do
+for extra in vm-tests/setup.sh; do
   if [ -x "$extra" ]; then "$extra"; fi
 done
 
