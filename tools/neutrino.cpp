@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*demo) {
+            // The prefix names namespaces and instances: an empty one would make "-host".
+            if (!valid_instance_name(prefix))
+                throw Error("invalid --prefix '" + prefix + "' (letters, digits, '_', '-'; at most 32 characters)");
             if (*demo_upc) return demo_up(g, demo_state, prefix);
             if (*demo_downc) return demo_down(g, demo_state, prefix);
             if (*demo_runc) return demo_run(g, demo_state, prefix);

@@ -23,7 +23,10 @@ NT_PIDS=()
 cleanup() {
   local rc=$?
   for pid in "${NT_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  "$NEUTRINO" --instance "$PFX" destroy >/dev/null 2>&1 || true
+  # The instance of a one-host sandbox is $PFX, those of several hosts $PFX-<host>.
+  for inst in "$PFX" $(ls /sys/fs/bpf/neutrino 2>/dev/null | grep "^$PFX-" || true); do
+    "$NEUTRINO" --instance "$inst" destroy >/dev/null 2>&1 || true
+  done
   for ns in $(ip netns list | awk '{print $1}' | grep "^$PFX-" || true); do ip netns del "$ns" || true; done
   rm -rf "/sys/fs/bpf/neutrino/$PFX" "${NT_TMP:-/nonexistent}"
   rmdir /sys/fs/bpf/neutrino 2>/dev/null || true
