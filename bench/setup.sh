@@ -2,7 +2,8 @@
 # Packages the benchmarks need beyond tools/setup.sh: the Neutron reference is
 # rebuilt from stock parts (iptables with both backends; bridges and veths from
 # iproute2), traffic comes from iperf3 and bench's own nt_udp_flood.
-# Idempotent and quick when everything is present; tools/setup.sh runs it.
+# Idempotent and quick when everything is present; bench/run runs it when a
+# tool is missing.
 set -euo pipefail
 
 packages=(iptables iperf3 iproute2 procps util-linux)

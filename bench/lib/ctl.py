@@ -152,7 +152,7 @@ def neutrino_apply(base, ns, instance, mode, timeout, with_maps, destroy_timeout
     return out
 
 
-def neutrino(base, ports, ns, instance, modes, timeout, destroy_timeout):
+def neutrino(base, ns, instance, modes, timeout, destroy_timeout):
     """Each mode in a namespace of its own, made fresh with the P taps."""
     out = {}
     for i, mode in enumerate(modes):
@@ -203,7 +203,7 @@ def main():
                 # cls first: its destroy is synchronous; tcx's is not (see wait_released).
                 modes = ["cls", "tcx"] if p <= a.tcx_max_ports else ["cls"]
                 C.log("state %d ports x %d rules: neutrino (%s)" % (p, r, ", ".join(modes)))
-                st["neutrino"] = neutrino(base, p, "%s-cpn%d-%d" % (C.PREFIX, p, r), "%s-cp%d" % (C.PREFIX, p),
+                st["neutrino"] = neutrino(base, "%s-cpn%d-%d" % (C.PREFIX, p, r), "%s-cp%d" % (C.PREFIX, p),
                                           modes, a.timeout, a.destroy_timeout)
                 if p > a.tcx_max_ports:
                     st["neutrino"]["tcx"] = {"status": "skipped",

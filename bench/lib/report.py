@@ -335,22 +335,52 @@ def goals_section(pkt_by, pkt, cells, states, out):
                 if mode == "tcx" or ok is None:
                     ok = w < 1
             elif m.get("status") == "failed":
-                parts.append("%s: %s" % (mode, why(m)))
+                e = clean(m.get("error", "?"))
+                parts.append("%s: failed: %s" % (mode, e.split("error: ", 1)[-1]))
                 if mode == "tcx" or ok is None:
                     ok = False
+        parts = sorted(set(parts), key=parts.index)
+        if len(parts) == 2 and parts[0].split(": ", 1)[1] == parts[1].split(": ", 1)[1]:
+            parts = ["both attach modes " + parts[0].split(": ", 1)[1]]
+        full = capacity_note(states, target)
+        if full:
+            parts.append(full)
         row("1,000 ports x 100 rules applied in under a second (default attach mode: tcx)",
-            ", ".join(parts) or "not measured", ok)
+            "; ".join(parts) or "not measured", ok)
     else:
         row("1,000 ports x 100 rules applied in under a second", "not in this run (quick mode)", None)
     out.append("")
+
+
+def capacity_note(states, target):
+    """When a map ran out of room, how far off it is, from a smaller state
+    of the same rules that did fit: entries per port x ports vs max_entries."""
+    err = " ".join(str(target["neutrino"].get(m, {}).get("error", "")) for m in ("tcx", "cls"))
+    m = re.search(r"write to (\w+): No space left on device", err)
+    if not m:
+        return ""
+    name = m.group(1)
+    for st in states:
+        b = st["neutrino"].get("breakdown", {})
+        if st["rules"] == target["rules"] and st["ports"] < target["ports"] and "bpf" in b:
+            info = b["bpf"]["maps"].get(name)
+            if info:
+                per_port = info["entries"] / st["ports"]
+                return ("%s holds %s entries; at %d rules a port needs %s (%s x %d state), so %s ports need ~%s"
+                        % (name, f0(info["max_entries"]), target["rules"], f0(per_port), f0(st["ports"]),
+                           st["rules"], f0(target["ports"]), f0(per_port * target["ports"])))
+    return ""
 
 
 def machine_section(m, out):
     out.append("Machine: %s, %s CPUs, %s GiB RAM, kernel %s, %s. %s\n" % (
         m.get("cpu_model", "?"), m.get("nproc", "?"), m.get("mem_gib", "?"), m.get("kernel", "?"),
         m.get("os", "?"), m.get("virt", "")))
-    out.append("Load average (1 min) before / after the run: %s / %s; %s\n" % (
-        m.get("load_before", "?"), m.get("load_after", "?"), m.get("noise", "")))
+    out.append("How quiet it was: the CPUs were %s%% busy in the 3 s before the run and %s%% in the 3 s after "
+               "it (the latter includes the kernel still tearing down the run's namespaces); load average "
+               "%s before, %s after. Other jobs share this machine's 2 CPUs, so rates are noisier than CPU "
+               "time per packet.\n" % (m.get("busy_before_pct", "?"), m.get("busy_after_pct", "?"),
+                                         m.get("load_before", "?"), m.get("load_after", "?")))
 
 
 def main():
@@ -368,7 +398,7 @@ def main():
     with open(a.json, "w") as f:
         json.dump(doc, f, indent=2)
 
-    out = ["## Results: %s run of %s, commit %s\n" % (m.get("mode", "?"), m.get("date", "?"), m.get("commit", "?"))]
+    out = ["**%s run of %s, commit %s.**\n" % (m.get("mode", "?").capitalize(), m.get("date", "?"), m.get("commit", "?"))]
     machine_section(m, out)
     body = []
     pkt_by = pkt_section(pkt, body)

@@ -7,10 +7,12 @@
 //
 // Timing: BPF_PROG_TEST_RUN's own duration (the kernel times the loop of
 // `repeat` runs, without the syscall and skb setup) divided by repeat; the
-// median of T trials is reported. A case whose program rewrites the frame in
-// place is timed over K single runs instead (repeat = 1 each); those carry a
-// per-run timer overhead that the trivial program, timed the same way, shows,
-// so the reported figure is single-run mean - floor(single) + floor(repeat).
+// median of T trials is reported. A case whose first run changes what the
+// next one sees (the frame rewritten in place, a flow now tracked) is timed
+// over K single runs instead (repeat = 1 each); those carry a per-run timer
+// overhead that the trivial program, timed the same way, shows, so the
+// reported figure is single-run mean - floor(single) + floor(repeat). Every
+// case is timed in single runs too, which shows that mode's remaining bias.
 #include <bpf/bpf.h>
 #include <sched.h>
 #include <unistd.h>
