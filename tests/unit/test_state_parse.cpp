@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "maps/state.hpp"
+#include "state_issues.hpp"
 
 using namespace neutrino;
 using nlohmann::json;
+using namespace neutrino::test;
 
 namespace {
 
@@ -31,34 +33,6 @@ std::vector<StateIssue> parse_issues(const json& doc) {
     return {};
 }
 
-std::string dump(const std::vector<StateIssue>& issues) {
-    std::string s;
-    for (const auto& i : issues) s += "\n  " + i.str();
-    return s.empty() ? " (no issues)" : s;
-}
-
-// There is an issue at `path` for `resource` whose message contains every word.
-testing::AssertionResult has_issue(const std::vector<StateIssue>& issues, const std::string& resource,
-                                   const std::string& path, std::initializer_list<std::string> words) {
-    for (const auto& i : issues) {
-        if (i.path != path) continue;
-        if (i.resource != resource)
-            return testing::AssertionFailure() << "issue at " << path << " names " << i.resource << ", not "
-                                               << resource;
-        for (const auto& w : words)
-            if (i.message.find(w) == std::string::npos)
-                return testing::AssertionFailure() << "message '" << i.message << "' lacks '" << w << "'";
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure() << "no issue at " << path << "; got:" << dump(issues);
-}
-
-// As has_issue, and it is the only issue.
-testing::AssertionResult only_issue(const std::vector<StateIssue>& issues, const std::string& resource,
-                                    const std::string& path, std::initializer_list<std::string> words) {
-    if (issues.size() != 1) return testing::AssertionFailure() << "expected one issue, got:" << dump(issues);
-    return has_issue(issues, resource, path, words);
-}
 
 const std::string kNet0 = "network 3bb9ca55-d2e5-45eb-b782-e4de1f60014a";
 const std::string kSubnet0 = "subnet 6e1e7a4b-7c3c-4f5d-9d2b-0b5a4c3d2e1f";

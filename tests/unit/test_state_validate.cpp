@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "maps/state.hpp"
+#include "state_issues.hpp"
 
 using namespace neutrino;
 using nlohmann::json;
+using namespace neutrino::test;
 
 namespace {
 
@@ -22,32 +24,6 @@ json example() {
 
 std::vector<StateIssue> validate(const json& doc) { return validate_state(parse_state(doc)); }
 
-std::string dump(const std::vector<StateIssue>& issues) {
-    std::string s;
-    for (const auto& i : issues) s += "\n  " + i.str();
-    return s.empty() ? " (no issues)" : s;
-}
-
-testing::AssertionResult has_issue(const std::vector<StateIssue>& issues, const std::string& resource,
-                                   const std::string& path, std::initializer_list<std::string> words) {
-    for (const auto& i : issues) {
-        if (i.path != path) continue;
-        if (i.resource != resource)
-            return testing::AssertionFailure() << "issue at " << path << " names " << i.resource << ", not "
-                                               << resource;
-        for (const auto& w : words)
-            if (i.message.find(w) == std::string::npos)
-                return testing::AssertionFailure() << "message '" << i.message << "' lacks '" << w << "'";
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure() << "no issue at " << path << "; got:" << dump(issues);
-}
-
-testing::AssertionResult only_issue(const std::vector<StateIssue>& issues, const std::string& resource,
-                                    const std::string& path, std::initializer_list<std::string> words) {
-    if (issues.size() != 1) return testing::AssertionFailure() << "expected one issue, got:" << dump(issues);
-    return has_issue(issues, resource, path, words);
-}
 
 // Ids from the example.
 const std::string kNetA = "3bb9ca55-d2e5-45eb-b782-e4de1f60014a";     // gre, 192.168.1.0/24
