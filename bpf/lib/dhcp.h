@@ -27,6 +27,7 @@
 #include "common.h"
 #include "parse.h"
 #include "tc.h"
+#include "csum.h"
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
@@ -222,24 +223,6 @@ malformed:
 }
 
 /* ---- building the reply ------------------------------------------------------- */
-NT_INLINE __u16 nt_csum_fold(__u64 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-/* Sum of 4-byte-aligned data as the helper returns it: a 32-bit partial sum
- * on some kernels, folded to 16 bits on others; the final fold makes both
- * the same. At most 512 bytes per call (kernels before 6.12). */
-NT_INLINE __u64 nt_csum_part(void *data, __u32 len)
-{
-	__s64 c = bpf_csum_diff(NULL, 0, data, len, 0);
-
-	return c < 0 ? 0 : (__u32)c;
-}
-
 #define NT_DHCP_UDP_LEN (8 + NT_DHCP_MSG_LEN) /* 556 */
 
 NT_INLINE void nt_dhcp_checksums(struct nt_dhcp_frame *f)

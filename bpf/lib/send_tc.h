@@ -7,6 +7,7 @@
 
 #include "tunnel.h"
 #include "tc.h"
+#include "icmp_tc.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -59,9 +60,10 @@ NT_INLINE int nt_tc_encap(struct __sk_buff *skb, __u32 type, __u32 seg_id, __be3
  * negative: -(drop reason). */
 NT_INLINE int nt_tc_outer_l2(struct __sk_buff *skb, __be32 saddr, __be32 daddr, __u32 *ifindex)
 {
+	/* tot_len 0: the kernel checks the frame against the egress device's
+	 * MTU itself, GSO-aware (a super-packet passes if its segments fit). */
 	struct bpf_fib_lookup p = {
 		.family = AF_INET,
-		.tot_len = skb->len - sizeof(struct ethhdr),
 		.ipv4_src = saddr,
 		.ipv4_dst = daddr,
 		.ifindex = *ifindex,
@@ -73,6 +75,8 @@ NT_INLINE int nt_tc_outer_l2(struct __sk_buff *skb, __be32 saddr, __be32 daddr, 
 		*ifindex = p.ifindex;
 		return 1;
 	}
+	if (r == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return -NT_DROP_MTU_EXCEEDED;
 	if (r != BPF_FIB_LKUP_RET_SUCCESS)
 		return -NT_DROP_NO_ROUTE;
 	__builtin_memcpy(eth.h_dest, p.dmac, NT_ETH_ALEN);
@@ -92,6 +96,62 @@ NT_INLINE void nt_uplink_count(__u32 ifindex, int encap, __u32 bytes)
 		nt_counter_add(encap ? &s->encap : &s->decap, bytes);
 }
 
+/* The largest IP packet this frame becomes on the network: its own length,
+ * or for a GSO super-packet one segment (gso_size + its IP and L4 headers). */
+NT_INLINE __u32 nt_tc_l3_seg_len(struct __sk_buff *skb)
+{
+	const __u32 l3 = skb->len - sizeof(struct ethhdr);
+	__u32 hdr = sizeof(struct ipv6hdr), gso = skb->gso_size;
+	__u8 b, proto;
+
+	if (!gso)
+		return l3;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr), &b, 1) < 0 ||
+		    bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + offsetof(struct iphdr, protocol), &proto, 1) < 0)
+			return l3;
+		hdr = (b & 0xf) * 4;
+	} else if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + offsetof(struct ipv6hdr, nexthdr), &proto, 1) < 0) {
+		return l3;
+	}
+	if (proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + hdr + 12, &b, 1) < 0)
+			return l3;
+		return gso + hdr + (b >> 4) * 4;
+	}
+	return gso + hdr + sizeof(struct udphdr);
+}
+
+/* A frame too big for the network: counted, and for IPv4 with DF turned
+ * into an ICMP "fragmentation needed" carrying the network's MTU, sent back
+ * to the VM (path MTU discovery then shrinks its packets). Returns a TC
+ * action or -(drop reason). */
+NT_INLINE int nt_tc_too_big(struct __sk_buff *skb, __u32 mtu)
+{
+	__be16 frag_off = 0;
+
+	if (!nt_tc_tracing(skb))
+		nt_count_drop_reason(NT_DROP_MTU_EXCEEDED, skb->len);
+	if (skb->protocol != bpf_htons(ETH_P_IP) ||
+	    bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + offsetof(struct iphdr, frag_off), &frag_off,
+			       sizeof(frag_off)) < 0 ||
+	    !(frag_off & bpf_htons(0x4000)))
+		goto drop;
+	{
+		__be32 to;
+
+		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + offsetof(struct iphdr, daddr), &to, sizeof(to)) < 0 ||
+		    nt_tc_icmp4_error(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu, to) < 0)
+			goto drop;
+	}
+	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, NT_DROP_MTU_EXCEEDED);
+	return bpf_redirect(skb->ifindex, 0);
+drop:
+	/* Counted above; the caller's drop path must not count it again. */
+	nt_tc_report(skb, NT_VERDICT_DROP, 0, NT_DROP_MTU_EXCEEDED);
+	return TC_ACT_SHOT;
+}
+
 /* Unicast to a port on another host: tunnel or provider uplink. Returns a
  * TC action (redirect) or -(drop reason). */
 NT_GLOBAL int nt_tc_send_remote(struct __sk_buff *skb, const struct nt_net *net, const struct nt_fdb_entry *e)
@@ -102,6 +162,8 @@ NT_GLOBAL int nt_tc_send_remote(struct __sk_buff *skb, const struct nt_net *net,
 
 	if (!skb || !net || !e || !cfg)
 		return -NT_DROP_NO_ROUTE;
+	if (net->mtu && nt_tc_l3_seg_len(skb) > net->mtu)
+		return nt_tc_too_big(skb, net->mtu);
 	if (e->flags & NT_FDB_UPLINK) {
 		if (net->type == NT_NET_VLAN &&
 		    bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)net->seg_id) < 0)
@@ -178,6 +240,11 @@ NT_GLOBAL int nt_tc_flood_remote(struct __sk_buff *skb, const struct nt_net *net
 
 	if (!skb || !net || !cfg)
 		return 0;
+	if (net->mtu && nt_tc_l3_seg_len(skb) > net->mtu) {
+		if (!nt_tc_tracing(skb))
+			nt_count_drop_reason(NT_DROP_MTU_EXCEEDED, skb->len);
+		return 0; /* local copies only */
+	}
 	if (net->type == NT_NET_FLAT || net->type == NT_NET_VLAN) {
 		if (!net->uplink)
 			return 0;

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* ICMPv4 errors the datapath sends back to a VM (fragmentation needed, TTL
+ * exceeded, unreachable): the offending frame is rewritten in place into
+ * the error, quoting its IP header and first 8 payload bytes (RFC 792), and
+ * the caller redirects it out of the tap it came in on. */
+#ifndef NT_BPF_ICMP_TC_H
+#define NT_BPF_ICMP_TC_H
+
+#include "csum.h"
+#include "l3.h"
+
+#define NT_ICMP_QUOTE_LEN (sizeof(struct iphdr) + 8)
+
+struct nt_icmp4_error_frame {
+	__u16 align; /* keeps the IP header 4-byte aligned for bpf_csum_diff */
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct icmphdr icmp;
+	__u8 quoted[NT_ICMP_QUOTE_LEN];
+};
+
+#define NT_ICMP4_ERROR_LEN (sizeof(struct nt_icmp4_error_frame) - sizeof(__u16))
+
+/* Whether an error about this (quoted) IPv4 header may be sent at all
+ * (RFC 1812 4.3.2.7): not about another ICMP error, not for a fragment
+ * other than the first, not to a multicast, broadcast or zero source. */
+NT_INLINE int nt_icmp4_error_allowed(const struct iphdr *ip, __u8 l4_first_byte)
+{
+	__u32 src = bpf_ntohl(ip->saddr);
+
+	if (ip->ihl != 5 || (ip->frag_off & bpf_htons(0x1fff)))
+		return 0; /* IP options are not quoted here: no error rather than a wrong one */
+	if (src == 0 || (src >> 28) == 0xe || src == 0xffffffff)
+		return 0;
+	if (ip->protocol == IPPROTO_ICMP && nt_icmp4_is_error(l4_first_byte))
+		return 0;
+	return 1;
+}
+
+/* Rewrites the IPv4 frame in skb into an ICMP error (type, code, 32-bit
+ * rest-of-header `info`, e.g. the next-hop MTU for "fragmentation needed")
+ * from `from` back to the frame's sender, MACs swapped. 0 when the skb now
+ * holds the error; negative when none is due or it could not be built (the
+ * frame is then unchanged or no longer useful: the caller drops it). */
+NT_GLOBAL int nt_tc_icmp4_error(struct __sk_buff *skb, __u32 type, __u32 code, __u32 info, __be32 from)
+{
+	struct nt_icmp4_error_frame f = {};
+	struct iphdr *q = (struct iphdr *)f.quoted;
+	__u8 dst_mac[NT_ETH_ALEN];
+
+	if (!skb)
+		return -1;
+	if (bpf_skb_load_bytes(skb, 0, &f.eth, sizeof(f.eth)) < 0 ||
+	    bpf_skb_load_bytes(skb, sizeof(f.eth), f.quoted, sizeof(f.quoted)) < 0)
+		return -1;
+	if (f.eth.h_proto != bpf_htons(ETH_P_IP) || q->version != 4 ||
+	    !nt_icmp4_error_allowed(q, f.quoted[sizeof(struct iphdr)]))
+		return -1;
+
+	/* Back to the sender, from the MAC it sent to. */
+	nt_mac_copy(dst_mac, f.eth.h_dest);
+	nt_mac_copy(f.eth.h_dest, f.eth.h_source);
+	nt_mac_copy(f.eth.h_source, dst_mac);
+	f.ip.version = 4;
+	f.ip.ihl = 5;
+	f.ip.tos = 0xc0; /* internetwork control, as Linux sends its ICMP errors */
+	f.ip.tot_len = bpf_htons(NT_ICMP4_ERROR_LEN - sizeof(struct ethhdr));
+	f.ip.ttl = 64;
+	f.ip.protocol = IPPROTO_ICMP;
+	f.ip.saddr = from;
+	f.ip.daddr = q->saddr;
+	f.ip.check = nt_csum_fold(nt_csum_part(&f.ip, sizeof(f.ip)));
+	f.icmp.type = (__u8)type;
+	f.icmp.code = (__u8)code;
+	f.icmp.un.gateway = bpf_htonl(info);
+	f.icmp.checksum = nt_csum_fold(nt_csum_part(&f.icmp, sizeof(f.icmp) + sizeof(f.quoted)));
+
+	/* Trimming also ends any GSO state: the error is one small packet. */
+	if (bpf_skb_change_tail(skb, NT_ICMP4_ERROR_LEN, 0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, 0, &f.eth, NT_ICMP4_ERROR_LEN, BPF_F_INVALIDATE_HASH) < 0)
+		return -1;
+	return 0;
+}
+
+#endif
