@@ -7,11 +7,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <set>
-#include <stdexcept>
 
 
 namespace neutrino {
@@ -170,26 +167,21 @@ const Subnet* dhcp_subnet_of(const State& st, const Port& port, const FixedIp** 
 
 }  // namespace
 
-DhcpSettings DhcpSettings::from_environment() {
-    DhcpSettings s;
-    const char* env = std::getenv(kDhcpLeaseEnv);
-    if (!env || !*env) return s;
-    std::string v = env;
-    if (v == "infinite" || v == "-1") {
-        s.lease_seconds = NT_DHCP_LEASE_INFINITE;
-        return s;
-    }
-    char* endp = nullptr;
-    errno = 0;
-    unsigned long long n = std::strtoull(v.c_str(), &endp, 10);
-    if (errno || !endp || *endp || n == 0 || n >= NT_DHCP_LEASE_INFINITE || !std::isdigit(static_cast<unsigned char>(v[0])))
-        throw std::invalid_argument(std::string(kDhcpLeaseEnv) + "=" + v +
-                                    ": expected a number of seconds (1..4294967294), \"infinite\" or -1");
-    s.lease_seconds = static_cast<uint32_t>(n);
-    return s;
+static_assert(kMaxDhcpLeaseDuration == NT_DHCP_LEASE_INFINITE - 1, "the longest finite lease");
+
+uint32_t dhcp_lease_seconds(const Settings& settings) {
+    const int64_t d = settings.dhcp_lease_duration;  // validated: kInfiniteLease or 1..kMaxDhcpLeaseDuration
+    return d == kInfiniteLease || d > kMaxDhcpLeaseDuration ? NT_DHCP_LEASE_INFINITE
+                                                            : static_cast<uint32_t>(std::max<int64_t>(d, 1));
 }
 
-std::optional<nt_dhcp_config> dhcp_config_for(const State& st, const Port& port, const DhcpSettings& settings) {
+std::optional<IpAddr> dhcp_address_of(const State& st, const Port& port) {
+    const FixedIp* fip = nullptr;
+    if (!dhcp_subnet_of(st, port, &fip)) return std::nullopt;
+    return fip->ip_address;
+}
+
+std::optional<nt_dhcp_config> dhcp_config_for(const State& st, const Port& port) {
     const FixedIp* fip = nullptr;
     const Subnet* sn = dhcp_subnet_of(st, port, &fip);
     const Network* net = st.find_network(port.network_id);
@@ -200,7 +192,7 @@ std::optional<nt_dhcp_config> dhcp_config_for(const State& st, const Port& port,
     const uint32_t mask = mask_of(sn->cidr.prefix);
     const uint32_t subnet_addr = host_v4(sn->cidr.addr) & mask;
     const Server server = choose_server(st, *sn, *net);
-    const uint32_t lease = settings.lease_seconds;
+    const uint32_t lease = dhcp_lease_seconds(st.settings);
 
     // The router: the gateway, or (as Neutron does) the next hop of a host
     // route to 0.0.0.0/0 when the subnet has no gateway.
@@ -283,13 +275,8 @@ std::optional<nt_dhcp_config> dhcp_config_for(const State& st, const Port& port,
     return c;
 }
 
-void compile_port_dhcp(const State& state, const Port& port, uint32_t port_tag, MapEntries& out,
-                       const DhcpSettings& settings) {
-    if (auto c = dhcp_config_for(state, port, settings)) out.dhcp[port_tag] = *c;
-}
-
 void compile_port_dhcp(const State& state, const Port& port, uint32_t port_tag, MapEntries& out) {
-    compile_port_dhcp(state, port, port_tag, out, DhcpSettings::from_environment());
+    if (auto c = dhcp_config_for(state, port)) out.dhcp[port_tag] = *c;
 }
 
 // ---- reading it back ------------------------------------------------------------

@@ -15,6 +15,8 @@
 //     renewals and releases reach it. Never the gateway: a router (Neutron's
 //     or a physical one) owns that address, and a server the client cannot
 //     resolve turns every renewal into a rebinding at 7/8 of the lease;
+//   - the lease: the state's "neutrino": {"dhcp_lease_duration"} (neutron.conf's
+//     option of that name: 86400 s unless set, -1 for infinite);
 //   - the options, rendered into bytes in the order of abi_dhcp.h.
 #pragma once
 
@@ -28,29 +30,23 @@
 
 namespace neutrino {
 
-// Settings that are not in Neutron's API resources (neutron.conf's
-// dhcp_lease_duration is an agent option).
-struct DhcpSettings {
-    uint32_t lease_seconds = 86400;  // Neutron's default; NT_DHCP_LEASE_INFINITE = infinite
-
-    // The defaults, with the lease overridden by the environment variable
-    // NEUTRINO_DHCP_LEASE_SECONDS (seconds, or "infinite"/-1), which tests use
-    // to shorten leases. Throws std::invalid_argument for a malformed value.
-    static DhcpSettings from_environment();
-};
-
-inline constexpr const char* kDhcpLeaseEnv = "NEUTRINO_DHCP_LEASE_SECONDS";
 inline constexpr const char* kDhcpConfigMap = "nt_dhcp";
 inline constexpr const char* kDhcpStatsMap = "nt_dhcp_stats";
 
 // Adds the port's nt_dhcp entry when one of its fixed IPv4 addresses is on a
-// subnet with enable_dhcp (settings from DhcpSettings::from_environment()).
+// subnet with enable_dhcp. The lease is the state's
+// settings.dhcp_lease_duration.
 void compile_port_dhcp(const State& state, const Port& port, uint32_t port_tag, MapEntries& out);
-void compile_port_dhcp(const State& state, const Port& port, uint32_t port_tag, MapEntries& out,
-                       const DhcpSettings& settings);
 
 // The value compile_port_dhcp writes for the port, or nullopt for none.
-std::optional<nt_dhcp_config> dhcp_config_for(const State& state, const Port& port, const DhcpSettings& settings);
+std::optional<nt_dhcp_config> dhcp_config_for(const State& state, const Port& port);
+
+// The address the port is offered (its first fixed IPv4 address on a subnet
+// with enable_dhcp), or nullopt when it gets no answer.
+std::optional<IpAddr> dhcp_address_of(const State& state, const Port& port);
+
+// The lease time as sent in option 51: seconds, or NT_DHCP_LEASE_INFINITE.
+uint32_t dhcp_lease_seconds(const Settings& settings);
 
 // One option of a rendered nt_dhcp_config, for people.
 struct DhcpOption {

@@ -144,9 +144,21 @@ struct FloatingIp {
     std::optional<std::string> router_id;
 };
 
+// What Neutron keeps in neutron.conf rather than in its API: the optional
+// top-level "neutrino" object of the state.
+struct Settings {
+    // Seconds a DHCP lease lasts (neutron.conf [DEFAULT] dhcp_lease_duration,
+    // default 86400), or kInfiniteLease. validate_state allows
+    // kInfiniteLease and 1..kMaxDhcpLeaseDuration.
+    int64_t dhcp_lease_duration = 86400;
+};
+inline constexpr int64_t kInfiniteLease = -1;  // as in neutron.conf
+inline constexpr int64_t kMaxDhcpLeaseDuration = 0xfffffffe;  // 0xffffffff is DHCP's "infinite"
+
 // Resources keep file order, so the index of a resource is its JSON path
 // index ($.ports[3] is ports[3]).
 struct State {
+    Settings settings;
     std::vector<Host> hosts;
     std::vector<Network> networks;
     std::vector<Subnet> subnets;

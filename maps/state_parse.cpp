@@ -587,6 +587,22 @@ FloatingIp parse_floatingip(Reader& r, const json& j, const std::string& path, s
     return f;
 }
 
+// The top-level "neutrino" object: what neutron.conf holds for Neutron's agents.
+Settings parse_settings(Reader& r, const json& j) {
+    Obj o(r, j, "", "$.neutrino", "a \"neutrino\" settings", kNone, {"dhcp_lease_duration"});
+    Settings s;
+    if (const json* v = o.get("dhcp_lease_duration")) {
+        const bool fits = v->is_number_integer() &&
+                          !(v->is_number_unsigned() && v->get<uint64_t>() > std::numeric_limits<int64_t>::max());
+        if (fits)
+            s.dhcp_lease_duration = v->get<int64_t>();  // the range is validate_state's
+        else
+            r.add("", o.at("dhcp_lease_duration"),
+                  "expected an integer number of seconds (-1 for an infinite lease), got " + describe(*v));
+    }
+    return s;
+}
+
 template <typename T>
 void parse_list(Reader& r, const json& doc, std::string_view key, std::vector<T>& out,
                 T (*parse_one)(Reader&, const json&, const std::string&, size_t)) {
@@ -610,8 +626,8 @@ State parse_state(const json& doc) {
         r.add("", "$", "expected a JSON object at the top level, got " + describe(doc));
         throw StateError(std::move(r.issues));
     }
-    static constexpr std::array<std::string_view, 7> kTop = {
-        "hosts", "networks", "subnets", "security_groups", "ports", "routers", "floatingips"};
+    static constexpr std::array<std::string_view, 8> kTop = {
+        "hosts", "networks", "subnets", "security_groups", "ports", "routers", "floatingips", "neutrino"};
     for (const auto& [key, value] : doc.items()) {
         if (std::find(kTop.begin(), kTop.end(), key) != kTop.end()) continue;
         std::string msg = "unknown top-level key " + jq(key) + " (expected " + join(kTop) + ")";
@@ -624,6 +640,7 @@ State parse_state(const json& doc) {
     parse_list(r, doc, "ports", s.ports, parse_port);
     parse_list(r, doc, "routers", s.routers, parse_router);
     parse_list(r, doc, "floatingips", s.floatingips, parse_floatingip);
+    if (auto it = doc.find("neutrino"); it != doc.end()) s.settings = parse_settings(r, *it);
     if (!r.issues.empty()) throw StateError(std::move(r.issues));
     return s;
 }

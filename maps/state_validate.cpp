@@ -51,6 +51,7 @@ public:
         ports();
         routers();
         floatingips();
+        settings();
         return std::move(out_);
     }
 
@@ -467,6 +468,14 @@ private:
                 }
             }
         }
+    }
+
+    void settings() {
+        const int64_t d = s_.settings.dhcp_lease_duration;
+        if (d != kInfiniteLease && (d < 1 || d > kMaxDhcpLeaseDuration))
+            add("", "$.neutrino.dhcp_lease_duration",
+                "dhcp_lease_duration " + std::to_string(d) + " is out of range (1.." +
+                    std::to_string(kMaxDhcpLeaseDuration) + " seconds, or -1 for an infinite lease)");
     }
 };
 

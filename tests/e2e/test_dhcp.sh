@@ -17,8 +17,10 @@ elif command -v busybox >/dev/null; then UDHCPC=(busybox udhcpc)
 else fail "missing busybox udhcpc (Debian package udhcpc)"; fi
 
 STATE="$NT_SOURCE_DIR/tests/fixtures/dhcp-e2e.json"
-LEASE=30   # shortened for the test: T1 15 s, T2 26 s
-export NEUTRINO_DHCP_LEASE_SECONDS=$LEASE
+# The lease is shortened in the state ("neutrino": {"dhcp_lease_duration": 30}):
+# T1 15 s, T2 26 s.
+LEASE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["neutrino"]["dhcp_lease_duration"])' "$STATE")
+[ "$LEASE" -le 60 ] || fail "the fixture's lease ($LEASE s) is too long for the renewal check"
 "$NEUTRINO" demo up --state "$STATE" --prefix "$PFX" >/dev/null || fail "sandbox up"
 
 # ---- the clients' scripts ----------------------------------------------------------

@@ -172,7 +172,6 @@ Bytes frame_with_message(const TestPort& from, const Bytes& message) {
 class DhcpServer : public ::testing::Test {
 protected:
     void SetUp() override {
-        ::unsetenv(neutrino::kDhcpLeaseEnv);  // the default lease
         state_ = neutrino::load_state_file(NT_FIXTURES "/dhcp-packet.json");
         for (const auto& p : state_.ports) {
             if (p.host_id != "h1") continue;

@@ -5,8 +5,11 @@
 #include <arpa/inet.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "maps/compile.hpp"
 #include "maps/compile_dhcp.hpp"
@@ -36,8 +39,8 @@ Subnet& subnet_named(State& s, const std::string& name) {
     throw std::out_of_range("no subnet " + name);
 }
 
-nt_dhcp_config offer(const State& s, const std::string& port, DhcpSettings settings = {}) {
-    auto c = dhcp_config_for(s, port_named(s, port), settings);
+nt_dhcp_config offer(const State& s, const std::string& port) {
+    auto c = dhcp_config_for(s, port_named(s, port));
     if (!c) throw std::runtime_error("no DHCP for " + port);
     return *c;
 }
@@ -177,11 +180,12 @@ TEST(CompileDhcp, NetworkMacsDifferBetweenNetworks) {
 
 TEST(CompileDhcp, DhcpDisabledMeansNoEntry) {
     State s = fixture();
-    EXPECT_FALSE(dhcp_config_for(s, port_named(s, "plain1"), {}));
+    EXPECT_FALSE(dhcp_config_for(s, port_named(s, "plain1")));
+    EXPECT_FALSE(dhcp_address_of(s, port_named(s, "plain1")));
     MapEntries e;
-    compile_port_dhcp(s, port_named(s, "plain1"), 7, e, {});
+    compile_port_dhcp(s, port_named(s, "plain1"), 7, e);
     EXPECT_TRUE(e.dhcp.empty());
-    compile_port_dhcp(s, port_named(s, "red1"), 7, e, {});
+    compile_port_dhcp(s, port_named(s, "red1"), 7, e);
     ASSERT_EQ(e.dhcp.size(), 1u);
     EXPECT_EQ(e.dhcp.begin()->first, 7u);
 }
@@ -208,33 +212,49 @@ TEST(CompileDhcp, TheFirstFixedIpv4OnADhcpSubnetIsOffered) {
     Port& p = port_named(s, "red1");
     p.fixed_ips.insert(p.fixed_ips.begin(), FixedIp{"d1000000-0000-4000-8000-0000000000c1", *IpAddr::parse("10.0.0.77")});
     EXPECT_EQ(offer(s, "red1").yiaddr, ip("10.0.0.11")) << "10.0.0.77 is on a subnet without DHCP";
+    EXPECT_EQ(dhcp_address_of(s, p), IpAddr::parse("10.0.0.11"));
 }
 
-TEST(CompileDhcp, LeaseFromSettings) {
+TEST(CompileDhcp, LeaseIsNeutronsDefaultUnlessSet) {
     State s = fixture();
-    nt_dhcp_config c = offer(s, "red1", DhcpSettings{20});
+    nt_dhcp_config c = offer(s, "red1");
+    EXPECT_EQ(c.lease_secs, 86400u);
+    Bytes lease(c.opts + NT_DHCP_OFF_LEASE, c.opts + NT_DHCP_OFF_STATIC);
+    EXPECT_EQ(lease, Bytes({51, 4, 0, 1, 0x51, 0x80, 58, 4, 0, 0, 0xa8, 0xc0, 59, 4, 0, 1, 0x27, 0x50}))
+        << "86400 s, T1 43200 s, T2 75600 s";
+}
+
+TEST(CompileDhcp, LeaseFromTheStateSettings) {
+    // From the file through parse and validate, as `apply` reads it.
+    std::ifstream in(std::string(NT_FIXTURES) + "/dhcp-packet.json");
+    nlohmann::json doc = nlohmann::json::parse(in);
+    doc["neutrino"] = {{"dhcp_lease_duration", 20}};
+    State s = load_state_text(doc.dump());
+    nt_dhcp_config c = offer(s, "red1");
     EXPECT_EQ(c.lease_secs, 20u);
     Bytes lease(c.opts + NT_DHCP_OFF_LEASE, c.opts + NT_DHCP_OFF_STATIC);
     EXPECT_EQ(lease, Bytes({51, 4, 0, 0, 0, 20, 58, 4, 0, 0, 0, 10, 59, 4, 0, 0, 0, 17}));
 
-    c = offer(s, "red1", DhcpSettings{NT_DHCP_LEASE_INFINITE});
+    doc["neutrino"]["dhcp_lease_duration"] = -1;
+    c = offer(load_state_text(doc.dump()), "red1");
+    EXPECT_EQ(c.lease_secs, NT_DHCP_LEASE_INFINITE);
     lease.assign(c.opts + NT_DHCP_OFF_LEASE, c.opts + NT_DHCP_OFF_STATIC);
     EXPECT_EQ(lease, Bytes({51, 4, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
         << "an infinite lease is never renewed: T1 and T2 are PAD";
 }
 
-TEST(CompileDhcp, LeaseFromTheEnvironment) {
-    ::unsetenv(kDhcpLeaseEnv);
-    EXPECT_EQ(DhcpSettings::from_environment().lease_seconds, 86400u);
-    ::setenv(kDhcpLeaseEnv, "30", 1);
-    EXPECT_EQ(DhcpSettings::from_environment().lease_seconds, 30u);
-    ::setenv(kDhcpLeaseEnv, "infinite", 1);
-    EXPECT_EQ(DhcpSettings::from_environment().lease_seconds, NT_DHCP_LEASE_INFINITE);
-    for (const char* bad : {"0", "abc", "10s", "-5", "4294967295"}) {
-        ::setenv(kDhcpLeaseEnv, bad, 1);
-        EXPECT_THROW(DhcpSettings::from_environment(), std::invalid_argument) << bad;
-    }
-    ::unsetenv(kDhcpLeaseEnv);
+TEST(CompileDhcp, LeaseSecondsAtTheLimits) {
+    EXPECT_EQ(dhcp_lease_seconds(Settings{}), 86400u);
+    EXPECT_EQ(dhcp_lease_seconds(Settings{1}), 1u);
+    EXPECT_EQ(dhcp_lease_seconds(Settings{kMaxDhcpLeaseDuration}), NT_DHCP_LEASE_INFINITE - 1)
+        << "the longest finite lease is not taken for infinite";
+    EXPECT_EQ(dhcp_lease_seconds(Settings{kInfiniteLease}), NT_DHCP_LEASE_INFINITE);
+    State s = fixture();
+    s.settings.dhcp_lease_duration = kMaxDhcpLeaseDuration;
+    nt_dhcp_config c = offer(s, "red1");
+    Bytes t1t2(c.opts + NT_DHCP_OFF_LEASE + 6, c.opts + NT_DHCP_OFF_STATIC);
+    EXPECT_EQ(t1t2, Bytes({58, 4, 0x7f, 0xff, 0xff, 0xff, 59, 4, 0xdf, 0xff, 0xff, 0xfe}))
+        << "T1 = lease/2, T2 = 7/8 of it without overflow";
 }
 
 TEST(CompileDhcp, DefaultHostRouteWithoutGatewayBecomesTheRouter) {

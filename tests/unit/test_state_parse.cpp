@@ -475,6 +475,42 @@ TEST(StateParse, InterfaceNameOverridesDefault) {
     EXPECT_EQ(s.ports[1].interface_name, "vm-a2");
 }
 
+// ---- the "neutrino" settings (what neutron.conf holds) -------------------------
+
+TEST(StateParse, SettingsDefaultToNeutronsWithoutTheObject) {
+    EXPECT_FALSE(example().contains("neutrino"));
+    EXPECT_EQ(parse_state(example()).settings.dhcp_lease_duration, 86400);
+}
+
+TEST(StateParse, DhcpLeaseDurationSecondsOrInfinite) {
+    json doc = example();
+    doc["neutrino"] = {{"dhcp_lease_duration", 600}};
+    EXPECT_EQ(parse_state(doc).settings.dhcp_lease_duration, 600);
+    doc["neutrino"]["dhcp_lease_duration"] = -1;
+    EXPECT_EQ(parse_state(doc).settings.dhcp_lease_duration, kInfiniteLease);
+    doc["neutrino"] = json::object();
+    EXPECT_EQ(parse_state(doc).settings.dhcp_lease_duration, 86400);
+}
+
+TEST(StateParse, DhcpLeaseDurationMustBeAnInteger) {
+    json doc = example();
+    for (const json& bad : {json("600"), json(1.5), json(nullptr), json(true), json(18446744073709551615u)}) {
+        doc["neutrino"] = {{"dhcp_lease_duration", bad}};
+        EXPECT_TRUE(only_issue(parse_issues(doc), "", "$.neutrino.dhcp_lease_duration",
+                               {"expected an integer number of seconds", "-1 for an infinite lease"}))
+            << bad.dump();
+    }
+}
+
+TEST(StateParse, SettingsRejectUnknownFieldsAndOtherShapes) {
+    json doc = example();
+    doc["neutrino"] = {{"dhcp_lease_duraton", 600}};
+    EXPECT_TRUE(only_issue(parse_issues(doc), "", "$.neutrino.dhcp_lease_duraton",
+                           {"unknown field", "did you mean \"dhcp_lease_duration\""}));
+    doc["neutrino"] = json::array();
+    EXPECT_TRUE(only_issue(parse_issues(doc), "", "$.neutrino", {"expected a \"neutrino\" settings object", "array"}));
+}
+
 // ---- collecting problems, load_state_text / load_state_file -----------------
 
 TEST(StateError, CollectsEveryProblem) {

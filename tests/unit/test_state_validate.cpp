@@ -598,6 +598,22 @@ TEST(StateValidate, RouterRouteNexthopFamilyMismatch) {
                            {"nexthop 2001:db8::1 is IPv6 but destination 10.0.0.0/8 is IPv4"}));
 }
 
+// ---- the "neutrino" settings ----------------------------------------------------------------
+
+TEST(StateValidate, DhcpLeaseDurationIsPositiveOrInfinite) {
+    json doc = example();
+    for (int64_t ok : {int64_t{1}, int64_t{86400}, int64_t{-1}, int64_t{4294967294}}) {
+        doc["neutrino"] = {{"dhcp_lease_duration", ok}};
+        EXPECT_EQ(dump(validate(doc)), " (no issues)") << ok;
+    }
+    for (int64_t bad : {int64_t{0}, int64_t{-2}, int64_t{4294967295}, int64_t{1} << 40}) {
+        doc["neutrino"] = {{"dhcp_lease_duration", bad}};
+        EXPECT_TRUE(only_issue(validate(doc), "", "$.neutrino.dhcp_lease_duration",
+                               {"dhcp_lease_duration " + std::to_string(bad) + " is out of range",
+                                "1..4294967294 seconds, or -1 for an infinite lease"}));
+    }
+}
+
 // ---- many problems at once ----------------------------------------------------------------
 
 TEST(StateValidate, ReportsEveryProblem) {
