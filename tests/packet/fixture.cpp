@@ -42,6 +42,32 @@ RunResult run(int prog_fd, const Bytes& frame, uint32_t ifindex, bool trace) {
     return run_with_cb(prog_fd, frame, ifindex, cb);
 }
 
+namespace {
+
+// One BPF_PROG_TEST_RUN: the retval and the frame as the program left it.
+RunResult test_run(int prog_fd, const Bytes& frame, const void* ctx_in, uint32_t ctx_in_size, void* ctx_out,
+                   uint32_t ctx_out_size) {
+    RunResult r;
+    r.out.resize(frame.size() + 512);  // room for a program that grows the frame
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof opts;
+    opts.data_in = frame.data();
+    opts.data_size_in = static_cast<uint32_t>(frame.size());
+    opts.data_out = r.out.data();
+    opts.data_size_out = static_cast<uint32_t>(r.out.size());
+    opts.ctx_in = ctx_in;
+    opts.ctx_size_in = ctx_in_size;
+    opts.ctx_out = ctx_out;
+    opts.ctx_size_out = ctx_out_size;
+    opts.repeat = 1;
+    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) throw_errno("BPF_PROG_TEST_RUN");
+    r.retval = static_cast<int>(opts.retval);
+    r.out.resize(opts.data_size_out);
+    return r;
+}
+
+}  // namespace
+
 RunResult run_with_cb(int prog_fd, const Bytes& frame, uint32_t ifindex, const nt_trace_cb& cb_in) {
     // Only fields the kernel lets a test run set: ifindex makes skb->dev
     // (and so skb->ifindex) the tap, cb carries the trace request.
@@ -50,26 +76,17 @@ RunResult run_with_cb(int prog_fd, const Bytes& frame, uint32_t ifindex, const n
     static_assert(sizeof cb_in == sizeof ctx_in.cb);
     std::memcpy(ctx_in.cb, &cb_in, sizeof cb_in);
     __sk_buff ctx_out{};
-    RunResult r;
-    r.out.resize(frame.size() + 512);  // room for a program that grows the frame
-
-    bpf_test_run_opts opts{};
-    opts.sz = sizeof opts;
-    opts.data_in = frame.data();
-    opts.data_size_in = static_cast<uint32_t>(frame.size());
-    opts.data_out = r.out.data();
-    opts.data_size_out = static_cast<uint32_t>(r.out.size());
-    opts.ctx_in = &ctx_in;
-    opts.ctx_size_in = sizeof ctx_in;
-    opts.ctx_out = &ctx_out;
-    opts.ctx_size_out = sizeof ctx_out;
-    opts.repeat = 1;
-    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) throw_errno("BPF_PROG_TEST_RUN");
-
-    r.retval = static_cast<int>(opts.retval);
-    r.out.resize(opts.data_size_out);
+    RunResult r = test_run(prog_fd, frame, &ctx_in, sizeof ctx_in, &ctx_out, sizeof ctx_out);
     r.cb = {ctx_out.cb[0], ctx_out.cb[1], ctx_out.cb[2], ctx_out.cb[3], ctx_out.cb[4]};
     return r;
+}
+
+RunResult run_xdp(int prog_fd, const Bytes& frame, uint32_t ingress_ifindex) {
+    // The kernel wants data_end to be the frame's size (no metadata).
+    xdp_md ctx{};
+    ctx.data_end = static_cast<uint32_t>(frame.size());
+    ctx.ingress_ifindex = ingress_ifindex;
+    return test_run(prog_fd, frame, &ctx, sizeof ctx, nullptr, 0);
 }
 
 Bytes bytes(Tins::PDU& pdu) { return pdu.serialize(); }
@@ -87,11 +104,13 @@ Capture::Capture(const std::string& ifname) : ifname_(ifname) {
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = static_cast<int>(ifindex);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+    int one = 1;
+    if (setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
         int err = errno;
         close(fd_);
         errno = err;
-        throw_errno("bind AF_PACKET socket to " + ifname);
+        throw_errno("bind AF_PACKET socket (with PACKET_AUXDATA) to " + ifname);
     }
     uint8_t buf[2048];
     while (recv(fd_, buf, sizeof buf, 0) >= 0) {
@@ -114,13 +133,32 @@ std::vector<Bytes> Capture::frames(Clock::time_point until) {
         for (;;) {
             Bytes buf(65536);
             sockaddr_ll from{};
-            socklen_t len = sizeof from;
-            ssize_t got = recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+            iovec iov{buf.data(), buf.size()};
+            msghdr msg{};
+            msg.msg_name = &from;
+            msg.msg_namelen = sizeof from;
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            ssize_t got = recvmsg(fd_, &msg, 0);
             if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
             if (got < 0) throw_errno("recv capture on " + ifname_);
             // The peer stands in for a VM: only what arrives at it counts.
             if (from.sll_pkttype == PACKET_OUTGOING) continue;
             buf.resize(static_cast<size_t>(got));
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+                tpacket_auxdata aux;
+                std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+                if (!(aux.tp_status & TP_STATUS_VLAN_VALID) || buf.size() < 12) continue;
+                uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+                const uint8_t tag[4] = {static_cast<uint8_t>(tpid >> 8), static_cast<uint8_t>(tpid),
+                                        static_cast<uint8_t>(aux.tp_vlan_tci >> 8),
+                                        static_cast<uint8_t>(aux.tp_vlan_tci)};
+                buf.insert(buf.begin() + 12, tag, tag + 4);
+            }
             out.push_back(std::move(buf));
         }
     }
@@ -156,6 +194,19 @@ nt_port_stats sum_port_stats(const std::vector<nt_port_stats>& per_cpu) {
 }
 
 // ---- fixture ---------------------------------------------------------------
+
+void apply_entries(const neutrino::Datapath& dp, const neutrino::MapEntries& entries) {
+    neutrino::BpfMapStore store(dp.maps());
+    store.apply(neutrino::diff({}, entries));
+    if (!(store.read_all() == entries)) throw std::runtime_error("the maps do not hold the applied entries");
+}
+
+const TestPort& find_test_port(const std::map<std::string, TestPort>& ports, const std::string& name,
+                               const std::string& state_file) {
+    auto it = ports.find(name);
+    if (it == ports.end()) throw std::out_of_range("no port named " + name + " in " + state_file);
+    return it->second;
+}
 
 void TapDatapathTest::SetUp() {
     state_ = neutrino::load_state_file(kStateFile);
@@ -196,11 +247,7 @@ void TapDatapathTest::SetUp() {
         ASSERT_EQ(tp.ifindex, neutrino::find_ifindex(tp.tap).value_or(0)) << tp.name;
     }
 
-    neutrino::BpfMapStore store(dp_->maps());
-    store.apply(neutrino::diff({}, compiled_.entries));
-    // The maps now hold exactly the compiled state: the tests exercise the
-    // programs, not a half-applied store.
-    ASSERT_TRUE(store.read_all() == compiled_.entries);
+    apply_entries(*dp_, compiled_.entries);
 }
 
 void TapDatapathTest::TearDown() {
@@ -211,9 +258,7 @@ void TapDatapathTest::TearDown() {
 }
 
 const TestPort& TapDatapathTest::port(const std::string& name) const {
-    auto it = ports_.find(name);
-    if (it == ports_.end()) throw std::out_of_range("no port named " + name + " in " + kStateFile);
-    return it->second;
+    return find_test_port(ports_, name, kStateFile);
 }
 
 RunResult TapDatapathTest::ingress(const std::string& port_name, const Bytes& frame, bool trace) {
@@ -232,21 +277,28 @@ uint32_t TapDatapathTest::add_stray_veth(const std::string& name, const std::str
     return neutrino::find_ifindex(name).value();
 }
 
-uint64_t TapDatapathTest::drop_packets(uint32_t reason) const {
-    neutrino::PerCpuBpfMap<__u32, nt_counter> m(dp_->map_fd(neutrino::kMapDropStats), neutrino::kMapDropStats);
+uint64_t drop_packets(const neutrino::Datapath& dp, uint32_t reason) {
+    neutrino::PerCpuBpfMap<__u32, nt_counter> m(dp.map_fd(neutrino::kMapDropStats), neutrino::kMapDropStats);
     return sum_counters(m.lookup(reason)).packets;
 }
 
-uint64_t TapDatapathTest::total_drop_packets() const {
+uint64_t total_drop_packets(const neutrino::Datapath& dp) {
     uint64_t total = 0;
-    for (uint32_t r = 0; r < NT_DROP_MAX; r++) total += drop_packets(r);
+    for (uint32_t r = 0; r < NT_DROP_MAX; r++) total += drop_packets(dp, r);
     return total;
 }
 
+nt_port_stats port_stats(const neutrino::Datapath& dp, uint32_t port_tag) {
+    neutrino::PerCpuBpfMap<__u32, nt_port_stats> m(dp.map_fd(neutrino::kMapPortStats), neutrino::kMapPortStats);
+    return sum_port_stats(m.lookup(port_tag));
+}
+
+uint64_t TapDatapathTest::drop_packets(uint32_t reason) const { return nt_test::drop_packets(*dp_, reason); }
+
+uint64_t TapDatapathTest::total_drop_packets() const { return nt_test::total_drop_packets(*dp_); }
+
 nt_port_stats TapDatapathTest::port_stats(const std::string& port_name) const {
-    neutrino::PerCpuBpfMap<__u32, nt_port_stats> m(dp_->map_fd(neutrino::kMapPortStats),
-                                                    neutrino::kMapPortStats);
-    return sum_port_stats(m.lookup(port(port_name).port_tag));
+    return nt_test::port_stats(*dp_, port(port_name).port_tag);
 }
 
 bool TapDatapathTest::any_port_stats() const {
@@ -292,6 +344,12 @@ std::string describe(const RunResult& r) {
     os << ", target " << r.cb.target << ", reason "
        << (r.cb.reason ? neutrino::drop_reason_name(r.cb.reason) : "-");
     return os.str();
+}
+
+void expect_trace_drop(const RunResult& r, uint32_t reason) {
+    EXPECT_EQ(r.retval, kTcActShot) << describe(r);
+    EXPECT_EQ(r.cb.verdict, NT_VERDICT_DROP) << describe(r);
+    EXPECT_EQ(r.cb.reason, reason) << describe(r);
 }
 
 }  // namespace nt_test

@@ -29,10 +29,12 @@ namespace nt_test {
 using Bytes = std::vector<uint8_t>;
 
 // TC action codes (linux/pkt_cls.h), spelled out so a failure prints a number
-// one can look up.
+// one can look up; the same for XDP actions (linux/bpf.h).
 inline constexpr int kTcActOk = 0;
 inline constexpr int kTcActShot = 2;
 inline constexpr int kTcActRedirect = 7;
+inline constexpr int kXdpDrop = 1;
+inline constexpr int kXdpPass = 2;
 
 // What one program run returned: the TC action, the frame as the program
 // left it, and (trace mode) the program's report from skb->cb. (Not "Run":
@@ -48,6 +50,9 @@ struct RunResult {
 RunResult run(int prog_fd, const Bytes& frame, uint32_t ifindex, bool trace);
 // The same with skb->cb[0..4] set to cb_in as given.
 RunResult run_with_cb(int prog_fd, const Bytes& frame, uint32_t ifindex, const nt_trace_cb& cb_in);
+// An XDP program once on frame, as if it arrived on ingress_ifindex (XDP
+// has no trace mode: cb stays empty).
+RunResult run_xdp(int prog_fd, const Bytes& frame, uint32_t ingress_ifindex);
 
 // The bytes of a libtins packet as they would be on the wire (Ethernet pads
 // to 60 bytes, as a NIC would).
@@ -55,7 +60,9 @@ Bytes bytes(Tins::PDU& pdu);
 inline Bytes bytes(Tins::PDU&& pdu) { return bytes(pdu); }
 
 // Frames that really arrive at an interface (a tap's peer, the VM side): an
-// AF_PACKET socket bound to it, stale frames drained on construction.
+// AF_PACKET socket bound to it, stale frames drained on construction. A VLAN
+// tag the kernel carries out of band (skb metadata, reported in
+// PACKET_AUXDATA) is put back in the bytes, as libpcap does.
 class Capture {
 public:
     using Clock = std::chrono::steady_clock;
@@ -90,6 +97,21 @@ struct TestPort {
 // Sum over CPUs of the per-reason and per-port counters.
 nt_counter sum_counters(const std::vector<nt_counter>& per_cpu);
 nt_port_stats sum_port_stats(const std::vector<nt_port_stats>& per_cpu);
+
+// Writes entries into the empty maps of a freshly loaded datapath, then
+// checks they hold exactly that (throws otherwise): tests exercise the
+// programs, not a half-applied store.
+void apply_entries(const neutrino::Datapath& dp, const neutrino::MapEntries& entries);
+
+// ports[name], or an exception naming the state file that lacks it.
+const TestPort& find_test_port(const std::map<std::string, TestPort>& ports, const std::string& name,
+                               const std::string& state_file);
+
+// A datapath's counters, summed over CPUs: drops of one reason, drops of
+// every reason, one port's record.
+uint64_t drop_packets(const neutrino::Datapath& dp, uint32_t reason);
+uint64_t total_drop_packets(const neutrino::Datapath& dp);
+nt_port_stats port_stats(const neutrino::Datapath& dp, uint32_t port_tag);
 
 class TapDatapathTest : public ::testing::Test {
 protected:
@@ -131,5 +153,8 @@ private:
 
 // "retval 2, verdict drop, target 0, reason spoofed-mac": for failure messages.
 std::string describe(const RunResult& r);
+
+// A trace-mode run that dropped the frame (TC_ACT_SHOT) and reported reason.
+void expect_trace_drop(const RunResult& r, uint32_t reason);
 
 }  // namespace nt_test
