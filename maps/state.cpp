@@ -40,6 +40,24 @@ std::pair<size_t, size_t> line_col(const std::string& text, size_t byte) {
     return {line, col};
 }
 
+// The part of nlohmann's message after `sep`, with bytes past ASCII written
+// as \xNN: its "last read: '...'" quotes raw input, which may not be UTF-8,
+// and every message must be (it is printed, and reported in JSON).
+std::string json_error_detail(const std::string& what, const char* sep) {
+    std::string detail = what;
+    if (auto p = detail.find(sep); p != std::string::npos) detail = detail.substr(p + std::strlen(sep));
+    std::string out;
+    for (unsigned char c : detail) {
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else {
+            static const char* digits = "0123456789ABCDEF";
+            out += std::string("\\x") + digits[c >> 4] + digits[c & 0xf];
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 const Host* State::find_host(const std::string& name) const { return find_by(hosts, name, &Host::name); }
@@ -92,12 +110,15 @@ State load_state_text(const std::string& text, const std::string& origin) {
     } catch (const nlohmann::json::parse_error& e) {
         // e.what() is "[json.exception.parse_error.101] parse error at line L,
         // column C: detail"; keep the detail, state the position ourselves.
-        std::string detail = e.what();
-        if (auto p = detail.find(": "); p != std::string::npos) detail = detail.substr(p + 2);
         auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
         throw StateError({{"", "",
                            origin + ": invalid JSON at byte " + std::to_string(e.byte) + " (line " +
-                               std::to_string(line) + ", column " + std::to_string(col) + "): " + detail}});
+                               std::to_string(line) + ", column " + std::to_string(col) +
+                               "): " + json_error_detail(e.what(), ": ")}});
+    } catch (const nlohmann::json::out_of_range& e) {
+        // A number beyond a double's range (1e400) is out_of_range.406, with
+        // no position: "[json.exception.out_of_range.406] number overflow parsing '1e400'".
+        throw StateError({{"", "", origin + ": invalid JSON: " + json_error_detail(e.what(), "] ")}});
     }
     State state = parse_state(doc);
     auto issues = validate_state(state);

@@ -131,11 +131,41 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string jq(std::string_view s) { return json(std::string(s)).dump(); }
 
+// Appends the compact JSON text of v (as dump() writes it) to out, stopping
+// soon after out holds `limit` characters. Bounded, unlike dump(), whose
+// recursion overflows the stack on deeply nested input ([[[[...]]]]).
+void dump_prefix(const json& v, std::string& out, size_t limit) {
+    if (out.size() > limit) return;
+    if (v.is_array()) {
+        out += '[';
+        for (size_t i = 0; i < v.size() && out.size() <= limit; ++i) {
+            if (i) out += ',';
+            dump_prefix(v[i], out, limit);
+        }
+        out += ']';
+    } else if (v.is_object()) {
+        out += '{';
+        for (auto it = v.begin(); it != v.end() && out.size() <= limit; ++it) {
+            if (it != v.begin()) out += ',';
+            out += json(it.key()).dump() + ':';
+            dump_prefix(it.value(), out, limit);
+        }
+        out += '}';
+    } else {
+        out += v.dump();
+    }
+}
+
 // "string \"abc\"", "number 4.5", "null": names a JSON value in messages.
 std::string describe(const json& v) {
     if (v.is_null()) return "null";
-    std::string d = v.dump();
-    if (d.size() > 60) d = d.substr(0, 57) + "...";
+    std::string d;
+    dump_prefix(v, d, 60);
+    if (d.size() > 60) {
+        size_t cut = 57;  // not inside a UTF-8 sequence: messages stay valid UTF-8
+        while (cut > 0 && (static_cast<unsigned char>(d[cut]) & 0xC0) == 0x80) --cut;
+        d = d.substr(0, cut) + "...";
+    }
     return std::string(v.type_name()) + " " + d;
 }
 

@@ -552,6 +552,54 @@ TEST(LoadStateText, RunsValidation) {
     EXPECT_THROW(load_state_text(doc.dump()), StateError);
 }
 
+// ---- found by the fuzzer (tests/fuzz/): each input is in its corpus too ------
+
+namespace {
+// The problems load_state_text reports about text (none when it accepts it).
+std::vector<StateIssue> load_issues(const std::string& text) {
+    try {
+        load_state_text(text, "state.json");
+    } catch (const StateError& e) {
+        return e.issues();
+    }
+    return {};
+}
+}  // namespace
+
+TEST(LoadStateText, NumberBeyondADoubleIsAStateError) {
+    // nlohmann::json reports it as out_of_range.406, not as a parse_error.
+    EXPECT_TRUE(only_issue(load_issues("{\"networks\": [{\"mtu\": 1e400}]}"), "", "",
+                           {"state.json: invalid JSON: number overflow parsing '1e400'"}));
+}
+
+TEST(LoadStateText, DeeplyNestedValueIsAStateError) {
+    // The message quotes the value; json::dump() recursed once per level and
+    // overflowed the stack.
+    const size_t depth = 1000000;
+    EXPECT_TRUE(only_issue(load_issues("{\"hosts\": " + std::string(depth, '[') + std::string(depth, ']') + "}"),
+                           "host #0", "$.hosts[0]",
+                           {"expected a host object, got array " + std::string(57, '[') + "..."}));
+}
+
+TEST(LoadStateText, InvalidUtf8IsQuotedAsHex) {
+    // nlohmann's parse error quotes the raw bytes it read, here not UTF-8.
+    auto issues = load_issues("{\"hosts\": [{\"name\": \"\xff\xfe\"}]}");
+    EXPECT_TRUE(only_issue(issues, "", "", {"ill-formed UTF-8 byte; last read: '\"\\xFF'"}));
+    EXPECT_NO_THROW(json(issues.at(0).message).dump());  // valid UTF-8
+}
+
+TEST(StateParse, QuotedValueIsCutBetweenCharacters) {
+    // Cutting the quoted value at 57 bytes split a two-byte UTF-8 character.
+    std::string e_acute = "\xc3\xa9", forty;
+    for (int i = 0; i < 40; ++i) forty += e_acute;
+    json doc = example();
+    doc["hosts"][0]["name"] = json::array({forty});
+    auto issues = parse_issues(doc);
+    EXPECT_TRUE(only_issue(issues, "host #0", "$.hosts[0].name",
+                           {"expected a string, got array [\"" + forty.substr(0, 54) + "..."}));
+    EXPECT_NO_THROW(json(issues.at(0).message).dump());  // valid UTF-8
+}
+
 TEST(LoadStateFile, MissingFileIsAStateError) {
     try {
         load_state_file(NT_FIXTURES "/does-not-exist.json");
