@@ -9,6 +9,7 @@
 #include "loader/log.hpp"
 #include "tools/cli.hpp"
 #include "tools/cli_dhcp.hpp"
+#include "tools/prometheus.hpp"
 
 using namespace neutrino;
 using namespace neutrino::cli;
@@ -112,9 +113,12 @@ int main(int argc, char** argv) {
     tunnel->require_subcommand(1);
     auto* tunnel_list = tunnel->add_subcommand("list", "Remote VTEPs and per-uplink encap/decap/drop counters");
 
-    bool all_reasons = false;
+    bool all_reasons = false, prometheus = false;
     auto* stats = app.add_subcommand("stats", "Drop counters by reason (what was dropped and why)");
     stats->add_flag("--all", all_reasons, "List every reason, including those never hit");
+    stats->add_flag("--prometheus", prometheus,
+                    "Every counter (drops, ports, uplinks) in Prometheus text format, for node_exporter's "
+                    "textfile collector; overrides -o");
 
     std::string demo_state = default_demo_state(), prefix = "ntdemo";
     auto* demo = app.add_subcommand("demo", "A built-in sandbox: VM namespaces on two networks with overlapping IPs");
@@ -274,7 +278,8 @@ int main(int argc, char** argv) {
         }
         if (*stats) {
             auto rows = inst.drops();
-            if (g.json()) print_json(drops_json(rows));
+            if (prometheus) std::cout << prometheus_text(rows, inst.ports(), inst.tunnels().uplinks);
+            else if (g.json()) print_json(drops_json(rows));
             else std::cout << drops_text(rows, all_reasons);
             return 0;
         }
