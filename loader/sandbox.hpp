@@ -4,8 +4,17 @@
 // wire a real host. With several hosts, an underlay namespace joins them: a
 // bridge for the tunnel network (each host's "vtep0" holds its tunnel_ip) and
 // one bridge per physnet (each host's mapped interface, e.g. eth1).
+//
+// A VM whose port is offered an address by DHCP (a fixed IPv4 address on a
+// subnet with enable_dhcp) starts with no IPv4 address: once the datapath is
+// applied, sandbox_dhcp runs a real DHCP client in it (busybox udhcpc, one
+// shot), as a VM would at boot. Other fixed IPs (IPv6, subnets without DHCP)
+// are configured statically, as a config drive would.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +29,7 @@ struct SandboxVm {
     std::string tap;       // host end, in the host namespace
     std::string network_id;
     std::vector<IpAddr> ips;
+    std::optional<IpAddr> dhcp_ip;  // the address its port is offered by DHCP
 };
 
 struct SandboxHost {
@@ -45,5 +55,24 @@ Sandbox plan_sandbox(const State& state, const std::string& prefix);
 Sandbox sandbox_up(const State& state, const std::string& prefix);
 // Removes the namespaces (their veths go with them). Idempotent.
 void sandbox_down(const Sandbox& sb);
+
+// What a VM's DHCP client obtained and applied to its eth0.
+struct SandboxLease {
+    std::string netns;
+    IpAddr ip;
+    int prefix = 0;
+    std::string router;  // "" when the lease has none
+    std::string server;  // the server identifier
+    uint32_t mtu = 0;    // 0 when the lease has none
+    uint64_t lease_seconds = 0;  // 4294967295 = infinite
+};
+
+// Runs udhcpc once (exits when bound, gives up after a few tries) in every VM
+// with a dhcp_ip, all at once, each forked into the VM's namespace; its
+// script sets address (with the lease as its lifetime), MTU and routes on the
+// VM's eth0 and nothing outside it. Every client has exited or been killed
+// when this returns. Throws Error naming each VM that got no lease, or
+// another address than its port's, within `timeout`.
+std::vector<SandboxLease> sandbox_dhcp(const Sandbox& sb, std::chrono::seconds timeout = std::chrono::seconds(20));
 
 }  // namespace neutrino

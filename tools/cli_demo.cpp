@@ -1,12 +1,15 @@
 // `neutrino demo`: a sandbox from a desired state (examples/demo.json by
 // default), every host wired through the BPF datapath, with no Linux bridge
-// between VMs and no iptables rule.
+// between VMs and no iptables rule. VMs on subnets with enable_dhcp get their
+// addresses from the datapath's DHCP server, with a real client in each.
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "loader/log.hpp"
 #include "loader/sandbox.hpp"
+#include "maps/compile_dhcp.hpp"
 #include "tools/cli.hpp"
 
 namespace neutrino::cli {
@@ -31,14 +34,19 @@ void destroy_instances(const Globals& g, const Sandbox& sb) {
     for (const auto& h : sb.hosts) Instance(options_for(g, h)).destroy();
 }
 
+std::string address_of(const SandboxLease& l) { return l.ip.str() + "/" + std::to_string(l.prefix); }
+
 }  // namespace
 
 int demo_up(const Globals& g, const std::string& file, const std::string& prefix) {
     State st = load_state_file(file);
     Sandbox sb = sandbox_up(st, prefix);
     std::vector<ApplyResult> results;
+    std::map<std::string, SandboxLease> leases;  // by VM namespace
     try {
         for (const auto& h : sb.hosts) results.push_back(Instance(options_for(g, h)).apply(st, h.name, false));
+        // Now the datapath answers DHCP: the VMs configure themselves, as at boot.
+        for (auto& l : sandbox_dhcp(sb)) leases.emplace(l.netns, l);
     } catch (...) {
         destroy_instances(g, sb);
         sandbox_down(sb);
@@ -52,8 +60,15 @@ int demo_up(const Globals& g, const std::string& file, const std::string& prefix
             for (const auto& vm : h.vms) {
                 nlohmann::json ips = nlohmann::json::array();
                 for (const auto& ip : vm.ips) ips.push_back(ip.str());
+                nlohmann::json dhcp = nullptr;
+                if (auto it = leases.find(vm.netns); it != leases.end()) {
+                    const SandboxLease& l = it->second;
+                    dhcp = {{"address", address_of(l)},
+                            {"router", l.router.empty() ? nlohmann::json(nullptr) : nlohmann::json(l.router)},
+                            {"server", l.server}, {"mtu", l.mtu}, {"lease_seconds", l.lease_seconds}};
+                }
                 vms.push_back({{"name", vm.name}, {"netns", vm.netns}, {"tap", vm.tap}, {"port_id", vm.port_id},
-                               {"network_id", vm.network_id}, {"ips", ips}});
+                               {"network_id", vm.network_id}, {"ips", ips}, {"dhcp", dhcp}});
             }
             hosts.push_back({{"host", h.name}, {"netns", h.netns}, {"instance", h.instance}, {"vms", vms},
                              {"apply", to_json(results[i])}});
@@ -67,23 +82,43 @@ int demo_up(const Globals& g, const std::string& file, const std::string& prefix
     for (const auto& h : sb.hosts)
         for (const auto& vm : h.vms) {
             std::string ips;
-            for (const auto& ip : vm.ips) ips += (ips.empty() ? "" : ",") + ip.str();
+            for (const auto& ip : vm.ips)
+                ips += (ips.empty() ? "" : ",") + ip.str() + (ip == vm.dhcp_ip ? " (DHCP)" : "");
             const Network* n = st.find_network(vm.network_id);
             t.add({h.name, h.instance, vm.netns, vm.tap,
                    n ? n->name + " (" + to_string(n->type) + ")" : vm.network_id, ips});
         }
     std::cout << t.str() << "\n";
+    if (!leases.empty()) {
+        std::cout << "addresses the VMs obtained by DHCP (udhcpc in each VM, answered by the datapath: "
+                     "no DHCP server process, no qdhcp namespace):\n";
+        TextTable d({"VM NAMESPACE", "ADDRESS", "ROUTER", "MTU", "LEASE", "SERVER"});
+        for (const auto& vm : sb.all_vms())
+            if (auto it = leases.find(vm.netns); it != leases.end()) {
+                const SandboxLease& l = it->second;
+                d.add({vm.netns, address_of(l), l.router.empty() ? "-" : l.router, l.mtu ? std::to_string(l.mtu) : "-",
+                       l.lease_seconds == NT_DHCP_LEASE_INFINITE ? "infinite" : std::to_string(l.lease_seconds) + " s",
+                       l.server});
+            }
+        std::cout << d.str() << "\n";
+    }
     for (size_t i = 0; i < sb.hosts.size(); i++)
         std::cout << sb.hosts[i].name << ": " << to_text(results[i]).substr(0, to_text(results[i]).find('\n') + 1);
     auto vms = sb.all_vms();
     std::cout << "\nTry:\n";
-    if (vms.size() >= 2 && !vms[1].ips.empty())
-        std::cout << "  ip netns exec " << vms[0].netns << " ping -c 3 " << vms[1].ips[0].str() << "\n";
+    // A VM and another one of its network.
+    for (const auto& b : vms)
+        if (b.network_id == vms[0].network_id && b.port_id != vms[0].port_id && !b.ips.empty()) {
+            std::cout << "  ip netns exec " << vms[0].netns << " ping -c 3 " << b.ips[0].str() << "\n";
+            break;
+        }
+    if (vms[0].dhcp_ip) std::cout << "  ip netns exec " << vms[0].netns << " ip -4 addr show dev eth0\n";
     const std::string& inst = sb.hosts.front().instance;
     std::cout << "  neutrino --instance " << inst << " port list\n"
               << "  neutrino --instance " << inst << " fdb list\n"
-              << "  neutrino --instance " << inst << " stats\n"
-              << "  neutrino demo down" << (prefix == "ntdemo" ? "" : " --prefix " + prefix)
+              << "  neutrino --instance " << inst << " stats\n";
+    if (vms[0].dhcp_ip) std::cout << "  neutrino --instance " << inst << " dhcp show " << vms[0].name << "\n";
+    std::cout << "  neutrino demo down" << (prefix == "ntdemo" ? "" : " --prefix " + prefix)
               << (file == default_demo_state() ? "" : " --state " + file) << "\n";
     return 0;
 }

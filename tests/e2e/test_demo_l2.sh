@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
 # The single-host L2 dataplane, end to end, on the demo sandbox: five VMs on
-# two networks with overlapping IPs, real ping/arping/tcpdump/iperf3.
+# two networks with overlapping IPs that get their addresses by DHCP from the
+# datapath (busybox udhcpc in each VM), real ping/arping/tcpdump/iperf3. Then
+# the two-host demo, and a demo whose DHCP cannot work failing loudly.
 source "$(dirname "$0")/lib.sh"
 
 "$NEUTRINO" demo up --prefix "$PFX" >"$NT_TMP/up.txt" || { cat "$NT_TMP/up.txt"; fail "demo up"; }
 pass "demo up"
 
+# Every VM got its port's fixed IP by DHCP: a lease-bound (dynamic) address
+# on eth0, the network's MTU from option 26, the exchange counted by the
+# datapath, and the client gone (one shot): no process in any VM namespace.
+declare -A IP=([red-vm1]=10.0.0.11 [red-vm2]=10.0.0.12 [red-vm3]=10.0.0.13 [blue-vm1]=10.0.0.11 [blue-vm2]=10.0.0.12)
+dhcp_count() {  # port scope(port|all_ports) message
+  nt dhcp show "$1" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
+}
+for vm in "${!IP[@]}"; do
+  addr=$(in_ns "$vm" ip -4 -o addr show dev eth0)
+  [ "$(wc -l <<<"$addr")" -eq 1 ] || fail "$vm: expected one IPv4 address: $addr"
+  grep -q "inet ${IP[$vm]}/24 .* dynamic" <<<"$addr" || fail "$vm: ${IP[$vm]}/24 is not a DHCP (dynamic) address: $addr"
+  lft=$(sed -n 's/.*valid_lft \([0-9]*\)sec.*/\1/p' <<<"$addr")
+  [ -n "$lft" ] && [ "$lft" -gt 86000 ] && [ "$lft" -le 86400 ] || fail "$vm: valid_lft is not the 86400 s lease: $addr"
+  [ "$(in_ns "$vm" cat /sys/class/net/eth0/mtu)" -eq 1500 ] || fail "$vm: eth0 MTU is not the network's"
+  grep -q "^$PFX-$vm  *${IP[$vm]}/24 .* 86400 s  *10.0.0.254\$" "$NT_TMP/up.txt" || fail "demo up did not print $vm's lease:
+$(cat "$NT_TMP/up.txt")"
+  [ "$(dhcp_count "$vm" port ACK)" -ge 1 ] || fail "$vm: no ACK counted by the datapath"
+  [ -z "$(ip netns pids "$PFX-$vm")" ] || fail "processes left in $vm after demo up: $(ip netns pids "$PFX-$vm")"
+done
+[ "$(dhcp_count red-vm1 all_ports ACK)" -ge 5 ] || fail "fewer than 5 ACKs in total"
+pass "each VM got its fixed IP by DHCP (dynamic, 86400 s lease, MTU), printed by demo up; no client left running"
+
 # Full ping matrix: each VM pings every address; exactly the same-network
 # holders answer. 10.0.0.11/12 exist in both networks.
 declare -A NET=([red-vm1]=red [red-vm2]=red [red-vm3]=red [blue-vm1]=blue [blue-vm2]=blue)
-declare -A IP=([red-vm1]=10.0.0.11 [red-vm2]=10.0.0.12 [red-vm3]=10.0.0.13 [blue-vm1]=10.0.0.11 [blue-vm2]=10.0.0.12)
 for src in "${!NET[@]}"; do
   for dst_ip in 10.0.0.11 10.0.0.12 10.0.0.13; do
     [ "${IP[$src]}" = "$dst_ip" ] && continue
@@ -97,3 +120,35 @@ for id in $progs; do
   if bpftool prog show id "$id" >/dev/null 2>&1; then fail "program $id still loaded"; fi
 done
 pass "demo down removed pins, namespaces and programs ($progs)"
+
+# The two-host demo: its VMs (GRE, VXLAN, VLAN, flat) get their addresses and
+# their networks' MTUs by DHCP on either host and reach their own network.
+out=$("$NEUTRINO" demo run --state "$NT_SOURCE_DIR/examples/demo-overlay.json" --prefix "$PFX-ov" 2>&1) \
+  || fail "demo run of the two-host demo: $out"
+for want in "$PFX-ov-gre-a  *192.168.1.17/24 .* 1458  *86400 s" "$PFX-ov-vx-b  *192.168.1.18/24 .* 1450  *86400 s" \
+            "$PFX-ov-vlan-b  *10.100.0.11/24 .* 1500 " "$PFX-ov-flat-a  *10.200.0.10/24 .* 1500 "; do
+  grep -q "^$want" <<<"$out" || fail "two-host demo: no line '$want' in:
+$out"
+done
+[ "$(grep -c "^$PFX-ov-.*/24 .* 86400 s " <<<"$out")" -eq 8 ] || fail "two-host demo: not 8 leases printed:
+$out"
+grep -q "^demo OK" <<<"$out" || fail "two-host demo: $out"
+[ -z "$(ip netns list | grep "^$PFX-ov-" || true)" ] || fail "two-host demo left namespaces"
+pass "two-host demo: 8 VMs configured by DHCP (MTU 1458 on GRE, 1450 on VXLAN), each reaches its own network"
+
+# No lease, no demo: a VM whose port is down gets no DHCP answer, and demo up
+# fails naming it, instead of giving it a static address, and leaves nothing.
+python3 - "$NT_SOURCE_DIR/examples/demo.json" "$NT_TMP/down-port.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["ports"][2]["admin_state_up"] = False   # red-vm3
+json.dump(s, open(sys.argv[2], "w"))
+PY
+set +e; out=$("$NEUTRINO" demo up --state "$NT_TMP/down-port.json" --prefix "$PFX-x" 2>&1); rc=$?; set -e
+[ "$rc" -ne 0 ] || fail "demo up succeeded though red-vm3 can get no lease: $out"
+grep -q "DHCP failed for 1 of 5 VMs" <<<"$out" || fail "the error does not count the VMs: $out"
+grep -q "$PFX-x-red-vm3 (port red-vm3): no DHCP lease for 10.0.0.13 (udhcpc exit 1)" <<<"$out" \
+  || fail "the error does not name red-vm3 and its address: $out"
+[ -z "$(ip netns list | grep "^$PFX-x-" || true)" ] || fail "a failed demo up left namespaces"
+[ ! -e "/sys/fs/bpf/neutrino/$PFX-x" ] || fail "a failed demo up left pins"
+pass "a VM without a lease fails demo up by name (no static fallback), and nothing is left behind"
