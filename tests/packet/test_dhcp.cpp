@@ -38,7 +38,7 @@ struct Request {
     Mac chaddr;            // defaults to src_mac
     Mac dst_mac = kBroadcast;
     Ip src = kAny, dst = kAll;
-    Ip ciaddr = kAny;
+    Ip ciaddr = kAny, giaddr = kAny;
     bool broadcast_flag = false;
     std::optional<Ip> requested, server;
     size_t pad_to = 0;     // DHCP message padded with zeros after END (real clients send 300 bytes)
@@ -49,6 +49,7 @@ Bytes request(const Request& r) {
     d.xid(kXid);
     d.padding(r.broadcast_flag ? 0x8000 : 0);
     d.ciaddr(r.ciaddr);
+    d.giaddr(r.giaddr);
     d.chaddr(r.chaddr == Mac() ? r.src_mac : r.chaddr);
     d.type(static_cast<DHCP::Flags>(r.type));
     if (r.requested) d.requested_ip(*r.requested);
@@ -330,9 +331,14 @@ TEST_F(DhcpServer, InitRebootRequestIsAcked) {
     r.type = DHCP::REQUEST;  // INIT-REBOOT: requested address, no server id
     r.requested = red1.ip;
     r.broadcast_flag = true;
-    DHCP d = parse_dhcp(answer("red1", request(r)));
+    Bytes got = answer("red1", request(r));
+    DHCP d = parse_dhcp(got);
     EXPECT_EQ(d.type(), DHCP::ACK);
     EXPECT_EQ(d.yiaddr(), red1.ip);
+    EXPECT_EQ(d.ciaddr(), kAny);
+    Tins::EthernetII eth(got.data(), static_cast<uint32_t>(got.size()));
+    EXPECT_EQ(eth.dst_addr(), kBroadcast) << "ciaddr 0, broadcast flag: broadcast (RFC 2131 4.1)";
+    EXPECT_EQ(eth.rfind_pdu<Tins::IP>().dst_addr(), kAll);
 }
 
 TEST_F(DhcpServer, RenewalIsAckedByUnicastToCiaddr) {
@@ -391,7 +397,17 @@ TEST_F(DhcpServer, RequestForAnotherAddressGetsANak) {
     renew.type = DHCP::REQUEST;
     renew.src_mac = red1.mac;
     renew.ciaddr = Ip("10.0.0.99");
-    EXPECT_EQ(parse_dhcp(answer("red1", request(renew))).type(), DHCP::NAK);
+    Bytes nak = answer("red1", request(renew));
+    EXPECT_EQ(parse_dhcp(nak).type(), DHCP::NAK);
+    Tins::EthernetII eth(nak.data(), static_cast<uint32_t>(nak.size()));
+    EXPECT_EQ(eth.dst_addr(), kBroadcast) << "a NAK is broadcast even when ciaddr is set (RFC 2131 4.1)";
+    EXPECT_EQ(eth.rfind_pdu<Tins::IP>().dst_addr(), kAll);
+}
+
+TEST_F(DhcpServer, RequestWithNothingToConfirmIsMalformed) {
+    Request r = discover(port("red1"));
+    r.type = DHCP::REQUEST;  // neither a requested address (option 50) nor ciaddr
+    expect_malformed("red1", request(r));
 }
 
 TEST_F(DhcpServer, InformGetsAnAckWithoutAddressOrLease) {
@@ -452,6 +468,28 @@ TEST_F(DhcpServer, RequestForAnotherServerIsNotAnswered) {
     r.requested = red1.ip;
     expect_not_answered("red1", request(r), NT_VERDICT_FLOOD);
     ingress("red1", request(r), false);
+    EXPECT_EQ(dhcp_stats(red1.port_tag).count[NT_DHCP_CNT_IGNORED], 1u);
+}
+
+TEST_F(DhcpServer, RelayedRequestIsNotAnswered) {
+    // giaddr set: the reply would go to a relay agent, which a tap never has
+    // (RFC 2131 4.1); counted as ignored, the frame goes on.
+    const auto& red1 = port("red1");
+    Request r = discover(red1);
+    r.giaddr = Ip("10.0.0.1");
+    expect_not_answered("red1", request(r), NT_VERDICT_FLOOD);
+    ingress("red1", request(r), false);
+    EXPECT_EQ(dhcp_stats(red1.port_tag).count[NT_DHCP_CNT_IGNORED], 1u);
+    EXPECT_EQ(dhcp_stats(red1.port_tag).count[NT_DHCP_OFFER], 0u);
+}
+
+TEST_F(DhcpServer, BootpRequestWithoutMessageTypeIsNotAnswered) {
+    const auto& red1 = port("red1");
+    Bytes m = message_of(request(discover(red1)));
+    ASSERT_EQ(m[NT_DHCP_REQ_MIN], 53);
+    std::fill(m.begin() + NT_DHCP_REQ_MIN, m.begin() + NT_DHCP_REQ_MIN + 3, 0);  // option 53 -> PAD: plain BOOTP
+    expect_not_answered("red1", frame_with_message(red1, m), NT_VERDICT_FLOOD);
+    ingress("red1", frame_with_message(red1, m), false);
     EXPECT_EQ(dhcp_stats(red1.port_tag).count[NT_DHCP_CNT_IGNORED], 1u);
 }
 
@@ -557,6 +595,30 @@ TEST_F(DhcpServer, WrongMagicCookieIsMalformed) {
     ASSERT_EQ(m[NT_BOOTP_FIXED_LEN], 0x63);
     m[NT_BOOTP_FIXED_LEN] = 0x64;
     expect_malformed("red1", frame_with_message(red1, m));
+}
+
+TEST_F(DhcpServer, BadOpHtypeOrHlenIsMalformed) {
+    const auto& red1 = port("red1");
+    const Bytes m = message_of(request(discover(red1)));
+    ASSERT_EQ(Bytes(m.begin(), m.begin() + 3), Bytes({1, 1, 6})) << "BOOTREQUEST, Ethernet, 6-byte address";
+    for (auto [at, value] : {std::pair{0, 2}, std::pair{1, 6}, std::pair{2, 16}}) {  // BOOTREPLY, IEEE 802, hlen 16
+        Bytes bad = m;
+        bad[at] = static_cast<uint8_t>(value);
+        SCOPED_TRACE("byte " + std::to_string(at) + " = " + std::to_string(value));
+        expect_malformed("red1", frame_with_message(red1, bad));
+    }
+}
+
+TEST_F(DhcpServer, FragmentedRequestIsMalformed) {
+    // A first fragment (more-fragments set): a request too long for one
+    // frame, which no client sends.
+    Bytes f = request(discover(port("red1")));
+    f[14 + 6] |= 0x20;
+    f[14 + 10] = f[14 + 11] = 0;  // the IPv4 header checksum, again
+    const uint16_t c = static_cast<uint16_t>(~fold(sum16(f.data() + 14, 20)));
+    f[14 + 10] = static_cast<uint8_t>(c >> 8);
+    f[14 + 11] = static_cast<uint8_t>(c);
+    expect_malformed("red1", f);
 }
 
 TEST_F(DhcpServer, OversizedRequestIsMalformed) {
