@@ -376,10 +376,11 @@ def machine_section(m, out):
     out.append("Machine: %s, %s CPUs, %s GiB RAM, kernel %s, %s. %s\n" % (
         m.get("cpu_model", "?"), m.get("nproc", "?"), m.get("mem_gib", "?"), m.get("kernel", "?"),
         m.get("os", "?"), m.get("virt", "")))
-    out.append("How quiet it was: the CPUs were %s%% busy in the 3 s before the run and %s%% in the 3 s after "
+    w = m.get("busy_window_s", 3)
+    out.append("How quiet it was: the CPUs were %s%% busy in the %s s before the run and %s%% in the %s s after "
                "it (the latter includes the kernel still tearing down the run's namespaces); load average "
                "%s before, %s after. Other jobs share this machine's 2 CPUs, so rates are noisier than CPU "
-               "time per packet.\n" % (m.get("busy_before_pct", "?"), m.get("busy_after_pct", "?"),
+               "time per packet.\n" % (m.get("busy_before_pct", "?"), w, m.get("busy_after_pct", "?"), w,
                                          m.get("load_before", "?"), m.get("load_after", "?")))
 
 

@@ -17,7 +17,11 @@ receiver are pinned to different CPUs; CPU time is the sender's + the
 receiver's (wait4, includes the softirq work done in their context) + the
 ksoftirqd threads' over the cell.
 
-Usage: traffic.py --out FILE [--quick] [--rules 0,100,1000,10000]
+Every trial is bounded: the UDP sender by --seconds and --max-packets
+(whichever comes first), iperf3 by -t (it takes only one end condition) and
+every process by a timeout a few seconds past that.
+
+Usage: traffic.py --out FILE [--quick] [--rules 0,100,1000,10000] [--max-packets N]
 """
 
 import argparse
@@ -42,6 +46,8 @@ GW_PORT_ID = "2fe564e2-cd00-4000-8000-000000000002"
 
 ISSUE_SG = "security groups and conntrack"
 ISSUE_NS = "routing, SNAT/DNAT and floating IPs"
+
+MAX_PACKETS = [0]  # per UDP trial (0: bounded by time only); set by main()
 
 
 def wait_ready(p, timeout=5):
@@ -76,7 +82,7 @@ def udp_cell(tx_ns, rx_ns, dst, src_port, seconds):
     wait_ready(recv)
     send = C.run_measured(C.nsx(tx_ns, "taskset", "-c", TX_CPU, FLOOD, "send", "--dst", dst, "--port",
                                 str(M.TRAFFIC_UDP_PORT), "--src-port", str(src_port), "--seconds",
-                                str(seconds)), timeout=seconds + 10)
+                                str(seconds), "--max-packets", str(MAX_PACKETS[0])), timeout=seconds + 10)
     r = C.finish_measured(recv, seconds + 10)
     ks1 = C.proc_cpu_s(ks)
     if send["rc"] != 0 or r["rc"] != 0:
@@ -293,13 +299,15 @@ def main():
     ap.add_argument("--rules", default="0,100,1000,10000")
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--trials", type=int)
+    ap.add_argument("--max-packets", type=int, help="per UDP trial (default: 1,000,000 with --quick, else none)")
     ap.add_argument("--tmp", default="/tmp")
     a = ap.parse_args()
     seconds = a.seconds or (1 if a.quick else 3)
     trials = a.trials or (1 if a.quick else 5)
+    MAX_PACKETS[0] = a.max_packets if a.max_packets is not None else (1000000 if a.quick else 0)
     rules = [int(x) for x in a.rules.split(",")]
     C.install_signal_cleanup()
-    doc = {"seconds_per_trial": seconds, "trials": trials, "tcp_trials": max(1, (trials + 1) // 2),
+    doc = {"seconds_per_trial": seconds, "max_packets_per_trial": MAX_PACKETS[0], "trials": trials, "tcp_trials": max(1, (trials + 1) // 2),
            "rules": rules, "iptables": C.IPT,
            "cpus": {"sender": TX_CPU, "receiver": RX_CPU}, "cells": []}
     cells = doc["cells"]

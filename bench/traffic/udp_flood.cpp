@@ -1,11 +1,12 @@
 // nt_udp_flood: a bounded small-packet UDP sender and a counting receiver.
 //
 //   nt_udp_flood send --dst IP --port P [--src-port SP] [--payload BYTES]
-//                     [--seconds S] [--batch N]
+//                     [--seconds S] [--max-packets N] [--batch N]
 //   nt_udp_flood recv --port P [--seconds S] [--idle-ms MS]
 //
 // The sender pushes datagrams of one flow with sendmmsg as fast as it can for
-// S seconds; the receiver counts what arrives with recvmmsg and stops at its
+// S seconds or until it has sent N datagrams (0: no count bound), whichever
+// comes first; the receiver counts what arrives with recvmmsg and stops at its
 // deadline or once the stream has been idle for MS milliseconds. Both print
 // one JSON object on stdout (packets, bytes, active seconds, own CPU time).
 // 18 payload bytes make a 60-byte Ethernet frame (64 on the wire with FCS).
@@ -31,6 +32,7 @@ struct Args {
     std::string mode, dst;
     int port = 9000, src_port = 0, payload = 18, batch = 64, idle_ms = 500;
     double seconds = 5;
+    unsigned long long max_packets = 0;  // 0: bounded by time only
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -51,6 +53,7 @@ Args parse(int argc, char** argv) {
         else if (k == "--src-port") a.src_port = std::stoi(v);
         else if (k == "--payload") a.payload = std::stoi(v);
         else if (k == "--seconds") a.seconds = std::stod(v);
+        else if (k == "--max-packets") a.max_packets = std::stoull(v);
         else if (k == "--batch") a.batch = std::stoi(v);
         else if (k == "--idle-ms") a.idle_ms = std::stoi(v);
         else die("unknown option " + k);
@@ -101,8 +104,10 @@ int do_send(const Args& a) {
     unsigned long long sent = 0, errors = 0;
     auto start = Clock::now();
     auto deadline = start + std::chrono::duration<double>(a.seconds);
-    while (Clock::now() < deadline) {
-        int n = sendmmsg(fd, msgs.data(), static_cast<unsigned>(a.batch), 0);
+    while (Clock::now() < deadline && (!a.max_packets || sent < a.max_packets)) {
+        unsigned want = static_cast<unsigned>(a.batch);
+        if (a.max_packets && a.max_packets - sent < want) want = static_cast<unsigned>(a.max_packets - sent);
+        int n = sendmmsg(fd, msgs.data(), want, 0);
         if (n < 0) {
             // ENOBUFS under overload, ECONNREFUSED from an ICMP of an earlier
             // datagram: count and keep the stream going.
