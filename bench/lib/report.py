@@ -176,7 +176,7 @@ def ctl_section(ctl, out):
                "wall clock; CPU and peak RSS of the process in parentheses.\n"
                % (ctl["ports_per_network"], ctl["iptables"]))
     out.append("| P x R | reference restore | reference update | Neutrino apply (tcx) | Neutrino apply (cls_bpf) "
-               "| Neutrino change one rule | Neutrino destroy (cls / tcx: until the kernel released it) "
+               "| Neutrino change one rule | Neutrino destroy (cls / tcx, until the programs are released) "
                "| apply Neutrino/ref |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 
