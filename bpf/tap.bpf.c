@@ -6,6 +6,7 @@
  *     port -> admin state -> source MAC -> ARP: sender check, responder
  *     | IP: source IP, no DHCP server, conntrack + security groups
  *     -> L2: redirect to a local tap | flood within the network
+ *        | to a router MAC: route (route.h), then L2 on the egress network
  *   tap_egress: frames handed to the VM (the tap's egress), Neutron "ingress".
  *     port -> IP: conntrack + security groups -> deliver
  *
@@ -21,6 +22,7 @@
 #include "lib/l2.h"
 #include "lib/tc.h"
 #include "lib/send_tc.h"
+#include "lib/route.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -151,6 +153,11 @@ int tap_ingress(struct __sk_buff *skb)
 			return nt_tc_drop(skb, ps, -r);
 		return r;
 	}
+	case NT_VERDICT_ROUTE:
+		r = nt_tc_route(skb, fwd.remote);
+		if (r < 0)
+			return nt_tc_drop(skb, ps, -r);
+		return r;
 	case NT_VERDICT_FLOOD: {
 		struct nt_net_key nk = { .net_id = port->net_id };
 		struct nt_net *net;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 #include <set>
+#include <tuple>
 
 #include "loader/datapath.hpp"
 #include "loader/error.hpp"
@@ -106,8 +107,8 @@ std::vector<FdbRow> Instance::fdb() const {
         r.net_id = k.net_id;
         r.mac = mac_of(k.mac);
         r.flags = v.flags;
-        r.ifindex = v.ifindex;
-        r.vtep = ip_of(v.vtep);
+        r.ifindex = (v.flags & NT_FDB_ROUTER) ? 0 : v.ifindex;
+        r.vtep = (v.flags & NT_FDB_ROUTER) ? IpAddr{} : ip_of(v.vtep);
         if (auto it = e.net_info.find(nt_net_key{k.net_id}); it != e.net_info.end())
             r.network_id = str_of(it->second.id, sizeof it->second.id);
         for (const auto& [tag, info] : e.port_info)
@@ -263,6 +264,73 @@ TunnelView Instance::tunnels() const {
         t.uplinks.push_back(r);
     });
     return t;
+}
+
+namespace {
+
+std::string net_name(const MapEntries& e, uint32_t net_id, std::string* id) {
+    auto it = e.net_info.find(nt_net_key{net_id});
+    if (it == e.net_info.end()) return "";
+    if (id) *id = str_of(it->second.id, sizeof it->second.id);
+    return str_of(it->second.name, sizeof it->second.name);
+}
+
+}  // namespace
+
+std::vector<RouteRow> Instance::routes() const {
+    MapEntries e = entries();
+    std::vector<RouteRow> rows;
+    for (const auto& [k, v] : e.routes) {
+        RouteRow r;
+        r.router_id = k.router_id;
+        if (auto it = e.router_info.find(k.router_id); it != e.router_info.end()) {
+            r.router = str_of(it->second.id, sizeof it->second.id);
+            r.router_name = str_of(it->second.name, sizeof it->second.name);
+        }
+        IpAddr dst = ip_of(k.dst);
+        const int bits = static_cast<int>(k.prefixlen) - 32;
+        r.destination = Cidr{dst, dst.is_v4() ? bits - 96 : bits};
+        r.type = (v.flags & NT_ROUTE_VIA) ? "via" : "connected";
+        if (v.flags & NT_ROUTE_VIA) r.nexthop = ip_of(v.nexthop);
+        r.net_id = v.net_id;
+        r.network_name = net_name(e, v.net_id, &r.network_id);
+        r.mac = mac_of(v.mac);
+        rows.push_back(std::move(r));
+    }
+    // Per router, most specific first: the order the lookup prefers.
+    std::sort(rows.begin(), rows.end(), [](const RouteRow& a, const RouteRow& b) {
+        return std::make_tuple(a.router_name, a.router, -a.destination.prefix, a.destination.addr) <
+               std::make_tuple(b.router_name, b.router, -b.destination.prefix, b.destination.addr);
+    });
+    return rows;
+}
+
+std::vector<RouterRow> Instance::routers() const {
+    MapEntries e = entries();
+    std::map<uint32_t, RouterRow> by_id;
+    for (const auto& [rid, info] : e.router_info) {
+        RouterRow& r = by_id[rid];
+        r.router_id = rid;
+        r.id = str_of(info.id, sizeof info.id);
+        r.name = str_of(info.name, sizeof info.name);
+    }
+    for (const auto& [k, v] : e.fdb) {
+        if (!(v.flags & NT_FDB_ROUTER) || !by_id.count(v.router_id)) continue;
+        RouterRow::Interface in;
+        in.network_name = net_name(e, k.net_id, &in.network_id);
+        in.mac = mac_of(k.mac);
+        for (const auto& [nk, n] : e.neigh)
+            if (nk.net_id == k.net_id && (n.flags & NT_NEIGH_ROUTER) && std::equal(n.mac, n.mac + 6, k.mac))
+                in.ips.push_back(ip_of(nk.ip));
+        by_id[v.router_id].interfaces.push_back(std::move(in));
+    }
+    for (const auto& [k, v] : e.routes)
+        if (by_id.count(k.router_id)) by_id[k.router_id].routes++;
+    std::vector<RouterRow> rows;
+    for (auto& [rid, r] : by_id) rows.push_back(std::move(r));
+    std::sort(rows.begin(), rows.end(),
+              [](const RouterRow& a, const RouterRow& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+    return rows;
 }
 
 }  // namespace neutrino

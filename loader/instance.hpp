@@ -96,6 +96,31 @@ struct TunnelView {
     std::vector<UplinkRow> uplinks;
 };
 
+// A route of one router as the datapath holds it (nt_routes).
+struct RouteRow {
+    uint32_t router_id = 0;
+    std::string router, router_name;  // Neutron id and name
+    Cidr destination;
+    std::string type;  // "connected" | "via"
+    IpAddr nexthop;    // via only
+    uint32_t net_id = 0;
+    std::string network_id, network_name;  // the egress network
+    MacAddr mac;  // the router's MAC there
+};
+
+// A router this host routes for, with its interfaces (gateway addresses).
+struct RouterRow {
+    uint32_t router_id = 0;
+    std::string id, name;
+    struct Interface {
+        std::string network_id, network_name;
+        MacAddr mac;
+        std::vector<IpAddr> ips;
+    };
+    std::vector<Interface> interfaces;
+    size_t routes = 0;
+};
+
 struct DropRow {
     uint32_t reason = 0;
     std::string name, description;
@@ -131,6 +156,8 @@ public:
     nt_ct_gc_stats ct_gc_stats() const;
     PortDetail port_detail(const std::string& id_or_name) const;
     TunnelView tunnels() const;  // id, id prefix, name or tap
+    std::vector<RouterRow> routers() const;
+    std::vector<RouteRow> routes() const;
     MapEntries entries() const;
 
 private:

@@ -59,12 +59,14 @@ void BpfMapStore::apply(const Plan& p) {
     write_deletes(*flood_, p.flood);
     write_deletes(*fdb_, p.fdb);
     write_deletes(*neigh_, p.neigh);
+    write_deletes(*routes_, p.routes);
     write_deletes(*vteps_, p.vteps);
     write_deletes(*config_, p.config);
     write_deletes(*sg_remote_, p.sg_remote);
     write_deletes(*sg_ports_, p.sg_ports);
     write_deletes(*addrs_, p.addrs);
     write_deletes(*port_info_, p.port_info);
+    write_deletes(*router_info_, p.router_info);
     write_deletes(*net_info_, p.net_info);
     write_deletes(*rule_info_, p.rule_info);
     write_deletes(*dhcp_, p.dhcp);

@@ -5,6 +5,7 @@
 
 #include "maps/compile_dhcp.hpp"
 #include "maps/compile_overlay.hpp"
+#include "maps/compile_router.hpp"
 #include "maps/compile_secgroup.hpp"
 
 #include <algorithm>
@@ -116,18 +117,7 @@ void add_port_entries(const SecurityContext& sec, const Port& port, const Networ
     fv.flags = NT_FDB_LOCAL;
     e.fdb[fk] = fv;
 
-    // The ARP/ND responder answers for fixed IPs only: allowed-address-pair
-    // VIPs move between VMs, so their owner answers for them.
-    for (const auto& fip : port.fixed_ips) {
-        auto nk = zeroed<nt_neigh_key>();
-        nk.net_id = lp.net_id;
-        nk.ip = fip.ip_address.to_abi();
-        auto nv = zeroed<nt_neigh>();
-        std::copy(port.mac_address.b.begin(), port.mac_address.b.end(), nv.mac);
-        nv.flags = NT_NEIGH_PORT;
-        nv.port_tag = lp.port_tag;
-        e.neigh[nk] = nv;
-    }
+    add_port_neighbours(port, lp.net_id, NT_NEIGH_PORT, lp.port_tag, e);
 }
 
 void add_network_entries(const Network& net, uint32_t net_id, std::vector<const LocalPort*> members,
@@ -178,6 +168,19 @@ void add_network_entries(const Network& net, uint32_t net_id, std::vector<const 
 
 }  // namespace
 
+void add_port_neighbours(const Port& port, uint32_t net_id, uint16_t flags, uint32_t port_tag, MapEntries& e) {
+    for (const auto& fip : port.fixed_ips) {
+        auto nk = zeroed<nt_neigh_key>();
+        nk.net_id = net_id;
+        nk.ip = fip.ip_address.to_abi();
+        auto nv = zeroed<nt_neigh>();
+        std::copy(port.mac_address.b.begin(), port.mac_address.b.end(), nv.mac);
+        nv.flags = flags;
+        nv.port_tag = port_tag;
+        e.neigh[nk] = nv;
+    }
+}
+
 CompileResult compile(const State& state, const CompileInput& in) {
     CompileResult r;
     std::vector<std::string> net_ids, port_ids;
@@ -208,6 +211,13 @@ CompileResult compile(const State& state, const CompileInput& in) {
         if (port.admin_state_up) by_network[net.id].push_back(&lp);
         else by_network[net.id];  // the network still exists here
     }
+    // Networks this host routes into for its VMs exist here too (their
+    // remote ports become reachable through the overlay).
+    std::set<std::string> present;
+    for (const auto& [net_id, members] : by_network) present.insert(net_id);
+    const auto routers = routers_serving(state, present);
+    for (const auto& net_id : present) by_network[net_id];
+    compile_routers(state, routers, r.net_ids, r.entries);
     OverlayContext ov{state, in, state.find_host(in.host), 0};
     if (ov.host && ov.host->tunnel_ip) {
         auto it = in.ifindex_by_name.find(in.tunnel_interface);

@@ -41,6 +41,11 @@ struct CompileResult {
 
 CompileResult compile(const State& state, const CompileInput& in);
 
+// The ARP/ND responder's entries for a port: each fixed IP on net_id answers
+// with the port's MAC. (Allowed-address-pair VIPs are not here: they move
+// between VMs, so their current owner answers for them.)
+void add_port_neighbours(const Port& port, uint32_t net_id, uint16_t flags, uint32_t port_tag, MapEntries& e);
+
 // Stable compact 32-bit id: a UUID's first 8 hex digits (readable in map
 // dumps), any other id's FNV-1a hash; never 0. Collisions are resolved by the
 // caller in sorted-id order (see assign_compact_ids).

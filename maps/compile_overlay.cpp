@@ -1,4 +1,5 @@
 #include "maps/compile_overlay.hpp"
+#include "maps/compile.hpp"
 #include "maps/abi_util.hpp"
 
 #include <algorithm>
@@ -80,16 +81,7 @@ NetworkReach compile_network_overlay(const OverlayContext& ctx, const Network& n
             fv.flags = NT_FDB_UPLINK;
         }
         out.fdb[fk] = fv;
-        for (const auto& f : p.fixed_ips) {
-            auto nk = zeroed<nt_neigh_key>();
-            nk.net_id = net_id;
-            nk.ip = f.ip_address.to_abi();
-            auto nv = zeroed<nt_neigh>();
-            std::copy(p.mac_address.b.begin(), p.mac_address.b.end(), nv.mac);
-            nv.flags = NT_NEIGH_PORT | NT_NEIGH_REMOTE;
-            nv.port_tag = port_tags.at(p.id);
-            out.neigh[nk] = nv;
-        }
+        add_port_neighbours(p, net_id, NT_NEIGH_PORT | NT_NEIGH_REMOTE, port_tags.at(p.id), out);
     }
     reach.flood_vteps.assign(vteps.begin(), vteps.end());
     return reach;

@@ -34,12 +34,14 @@ using Table = std::map<K, V, BytesLess<K>>;
     X(rule_info, __u32, nt_rule_info, "nt_rule_info")             \
     X(dhcp, __u32, nt_dhcp_config, "nt_dhcp")                     \
     X(net_info, nt_net_key, nt_net_info, "nt_net_info")           \
+    X(router_info, __u32, nt_router_info, "nt_router_info")       \
     X(port_info, __u32, nt_port_info, "nt_port_info")             \
     X(addrs, nt_addr_key, nt_addr_allow, "nt_addrs")              \
     X(sg_ports, nt_sg_ports_key, nt_sg_match, "nt_sg_ports")      \
     X(sg_remote, nt_sg_remote_key, nt_sg_class, "nt_sg_remote")   \
     X(config, __u32, nt_config, "nt_config")                      \
     X(vteps, nt_vtep_key, nt_vtep, "nt_vteps")                    \
+    X(routes, nt_route_key, nt_route, "nt_routes")                \
     X(neigh, nt_neigh_key, nt_neigh, "nt_neigh")                  \
     X(fdb, nt_fdb_key, nt_fdb_entry, "nt_fdb")                    \
     X(flood, nt_flood_key, nt_flood_entry, "nt_flood")            \
@@ -65,6 +67,8 @@ inline constexpr const char* kMapNets = "nt_nets";
 inline constexpr const char* kMapPorts = "nt_ports";
 inline constexpr const char* kMapPortInfo = "nt_port_info";
 inline constexpr const char* kMapNetInfo = "nt_net_info";
+inline constexpr const char* kMapRoutes = "nt_routes";
+inline constexpr const char* kMapRouterInfo = "nt_router_info";
 inline constexpr const char* kMapRuleInfo = "nt_rule_info";
 inline constexpr const char* kMapAttachments = "nt_attachments";
 inline constexpr const char* kMapDropStats = "nt_drop_stats";

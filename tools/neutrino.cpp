@@ -9,6 +9,7 @@
 #include "loader/log.hpp"
 #include "tools/cli.hpp"
 #include "tools/cli_dhcp.hpp"
+#include "tools/cli_router.hpp"
 #include "tools/prometheus.hpp"
 
 using namespace neutrino;
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
                  "(<prefix>-<port name>) whose eth0 is the tap's veth peer. No bridge, no iptables.");
 
     auto dhcp = add_dhcp_command(app);  // tools/cli_dhcp.cpp
+    auto routing = add_router_commands(app);  // tools/cli_router.cpp
 
     app.footer(kFooter);  // after the subcommands, which would inherit it
     CLI11_PARSE(app, argc, argv);
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
             spdlog::warn("not running as root: BPF and netlink operations will likely fail");
         Instance inst(g.instance_options());
         if (dhcp->given()) return run_dhcp_command(g, *dhcp);
+        if (routing->given()) return run_router_commands(g, *routing);
         if (*apply || *diffc) {
             State st = load_state_file(file);
             return print_apply(g, inst.apply(st, host, dry_run || *diffc));

@@ -8,6 +8,7 @@
 
 #include "csum.h"
 #include "l3.h"
+#include "tc.h"
 
 #define NT_ICMP_QUOTE_LEN (sizeof(struct iphdr) + 8)
 
@@ -20,6 +21,14 @@ struct nt_icmp4_error_frame {
 };
 
 #define NT_ICMP4_ERROR_LEN (sizeof(struct nt_icmp4_error_frame) - sizeof(__u16))
+
+/* Built off the stack: this runs at the end of the deepest call chain. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_icmp4_error_frame);
+} nt_icmp_scratch SEC(".maps");
 
 /* Whether an error about this (quoted) IPv4 header may be sent at all
  * (RFC 1812 4.3.2.7): not about another ICMP error, not for a fragment
@@ -44,43 +53,63 @@ NT_INLINE int nt_icmp4_error_allowed(const struct iphdr *ip, __u8 l4_first_byte)
  * frame is then unchanged or no longer useful: the caller drops it). */
 NT_GLOBAL int nt_tc_icmp4_error(struct __sk_buff *skb, __u32 type, __u32 code, __u32 info, __be32 from)
 {
-	struct nt_icmp4_error_frame f = {};
-	struct iphdr *q = (struct iphdr *)f.quoted;
+	__u32 zero = 0;
+	struct nt_icmp4_error_frame *f = bpf_map_lookup_elem(&nt_icmp_scratch, &zero);
+	struct iphdr *q;
 	__u8 dst_mac[NT_ETH_ALEN];
 
-	if (!skb)
+	if (!skb || !f)
 		return -1;
-	if (bpf_skb_load_bytes(skb, 0, &f.eth, sizeof(f.eth)) < 0 ||
-	    bpf_skb_load_bytes(skb, sizeof(f.eth), f.quoted, sizeof(f.quoted)) < 0)
+	__builtin_memset(f, 0, sizeof(*f));
+	q = (struct iphdr *)f->quoted;
+	if (bpf_skb_load_bytes(skb, 0, &f->eth, sizeof(f->eth)) < 0 ||
+	    bpf_skb_load_bytes(skb, sizeof(f->eth), f->quoted, sizeof(f->quoted)) < 0)
 		return -1;
-	if (f.eth.h_proto != bpf_htons(ETH_P_IP) || q->version != 4 ||
-	    !nt_icmp4_error_allowed(q, f.quoted[sizeof(struct iphdr)]))
+	if (f->eth.h_proto != bpf_htons(ETH_P_IP) || q->version != 4 ||
+	    !nt_icmp4_error_allowed(q, f->quoted[sizeof(struct iphdr)]))
 		return -1;
 
 	/* Back to the sender, from the MAC it sent to. */
-	nt_mac_copy(dst_mac, f.eth.h_dest);
-	nt_mac_copy(f.eth.h_dest, f.eth.h_source);
-	nt_mac_copy(f.eth.h_source, dst_mac);
-	f.ip.version = 4;
-	f.ip.ihl = 5;
-	f.ip.tos = 0xc0; /* internetwork control, as Linux sends its ICMP errors */
-	f.ip.tot_len = bpf_htons(NT_ICMP4_ERROR_LEN - sizeof(struct ethhdr));
-	f.ip.ttl = 64;
-	f.ip.protocol = IPPROTO_ICMP;
-	f.ip.saddr = from;
-	f.ip.daddr = q->saddr;
-	f.ip.check = nt_csum_fold(nt_csum_part(&f.ip, sizeof(f.ip)));
-	f.icmp.type = (__u8)type;
-	f.icmp.code = (__u8)code;
-	f.icmp.un.gateway = bpf_htonl(info);
-	f.icmp.checksum = nt_csum_fold(nt_csum_part(&f.icmp, sizeof(f.icmp) + sizeof(f.quoted)));
+	nt_mac_copy(dst_mac, f->eth.h_dest);
+	nt_mac_copy(f->eth.h_dest, f->eth.h_source);
+	nt_mac_copy(f->eth.h_source, dst_mac);
+	f->ip.version = 4;
+	f->ip.ihl = 5;
+	f->ip.tos = 0xc0; /* internetwork control, as Linux sends its ICMP errors */
+	f->ip.tot_len = bpf_htons(NT_ICMP4_ERROR_LEN - sizeof(struct ethhdr));
+	f->ip.ttl = 64;
+	f->ip.protocol = IPPROTO_ICMP;
+	f->ip.saddr = from;
+	f->ip.daddr = q->saddr;
+	f->ip.check = nt_csum_fold(nt_csum_part(&f->ip, sizeof(f->ip)));
+	f->icmp.type = (__u8)type;
+	f->icmp.code = (__u8)code;
+	f->icmp.un.gateway = bpf_htonl(info);
+	f->icmp.checksum = nt_csum_fold(nt_csum_part(&f->icmp, sizeof(f->icmp) + sizeof(f->quoted)));
 
 	/* Trimming also ends any GSO state: the error is one small packet. */
 	if (bpf_skb_change_tail(skb, NT_ICMP4_ERROR_LEN, 0) < 0)
 		return -1;
-	if (bpf_skb_store_bytes(skb, 0, &f.eth, NT_ICMP4_ERROR_LEN, BPF_F_INVALIDATE_HASH) < 0)
+	if (bpf_skb_store_bytes(skb, 0, &f->eth, NT_ICMP4_ERROR_LEN, BPF_F_INVALIDATE_HASH) < 0)
 		return -1;
 	return 0;
+}
+
+/* A frame the datapath refuses, with an ICMP error where one is due: the
+ * reason is counted, and the frame goes back out of the tap it came from as
+ * the error (trace: REPLY with the reason), or is dropped (DROP). from = 0:
+ * no error is due, only the drop. */
+NT_INLINE int nt_tc_icmp4_back(struct __sk_buff *skb, __u32 type, __u32 code, __u32 info, __be32 from,
+			       __u32 reason)
+{
+	if (!nt_tc_tracing(skb))
+		nt_count_drop_reason(reason, skb->len);
+	if (!from || skb->protocol != bpf_htons(ETH_P_IP) || nt_tc_icmp4_error(skb, type, code, info, from) < 0) {
+		nt_tc_report(skb, NT_VERDICT_DROP, 0, reason);
+		return TC_ACT_SHOT;
+	}
+	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, reason);
+	return bpf_redirect(skb->ifindex, 0);
 }
 
 #endif

@@ -12,7 +12,7 @@ struct nt_fwd {
 	__u32 verdict; /* enum nt_verdict */
 	__u32 target;  /* REDIRECT: ifindex */
 	__u32 reason;  /* DROP: enum nt_drop_reason */
-	const struct nt_fdb_entry *remote; /* REMOTE: where the MAC lives */
+	const struct nt_fdb_entry *remote; /* REMOTE: where the MAC lives; ROUTE: the router */
 };
 
 NT_INLINE void nt_fwd_drop(struct nt_fwd *f, __u32 reason)
@@ -40,10 +40,13 @@ NT_INLINE void nt_l2_decide(__u32 net_id, const __u8 *dst, __u32 in_ifindex, str
 		f->remote = e;
 		return;
 	}
+	if (e && (e->flags & NT_FDB_ROUTER)) {
+		f->verdict = NT_VERDICT_ROUTE;
+		f->remote = e;
+		return;
+	}
 	if (!e || !(e->flags & NT_FDB_LOCAL)) {
-		/* Router entries get their own stage later; until then flooding
-		 * is the safe L2 behaviour. */
-		f->verdict = NT_VERDICT_FLOOD;
+		f->verdict = NT_VERDICT_FLOOD; /* unknown unicast */
 		return;
 	}
 	if (e->ifindex == in_ifindex) {

@@ -47,6 +47,15 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } nt_neigh SEC(".maps");
 
+/* Distributed routing: per-router longest-prefix tables (see abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NT_MAX_ROUTES);
+	__type(key, struct nt_route_key);
+	__type(value, struct nt_route);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_routes SEC(".maps");
+
 /* Counters: per reason, and per port (keyed by nt_port.port_tag). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -219,6 +228,14 @@ struct {
 	__type(value, struct nt_net_info);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } nt_net_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_NETWORKS);
+	__type(key, __u32);
+	__type(value, struct nt_router_info);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_router_info SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

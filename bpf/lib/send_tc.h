@@ -124,32 +124,23 @@ NT_INLINE __u32 nt_tc_l3_seg_len(struct __sk_buff *skb)
 
 /* A frame too big for the network: counted, and for IPv4 with DF turned
  * into an ICMP "fragmentation needed" carrying the network's MTU, sent back
- * to the VM (path MTU discovery then shrinks its packets). Returns a TC
- * action or -(drop reason). */
-NT_INLINE int nt_tc_too_big(struct __sk_buff *skb, __u32 mtu)
+ * to the VM (path MTU discovery then shrinks its packets). The error comes
+ * from `from`, or (0) from the frame's destination. */
+NT_INLINE int nt_tc_too_big(struct __sk_buff *skb, __u32 mtu, __be32 from)
 {
-	__be16 frag_off = 0;
+	struct iphdr ip = {};
 
-	if (!nt_tc_tracing(skb))
-		nt_count_drop_reason(NT_DROP_MTU_EXCEEDED, skb->len);
-	if (skb->protocol != bpf_htons(ETH_P_IP) ||
-	    bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + offsetof(struct iphdr, frag_off), &frag_off,
-			       sizeof(frag_off)) < 0 ||
-	    !(frag_off & bpf_htons(0x4000)))
-		goto drop;
-	{
-		__be32 to;
+	if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr), &ip, sizeof(ip)) < 0 ||
+	    !(ip.frag_off & bpf_htons(0x4000)))
+		return nt_tc_icmp4_back(skb, 0, 0, 0, 0, NT_DROP_MTU_EXCEEDED); /* no DF: only the drop */
+	return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu, from ? from : ip.daddr,
+				NT_DROP_MTU_EXCEEDED);
+}
 
-		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + offsetof(struct iphdr, daddr), &to, sizeof(to)) < 0 ||
-		    nt_tc_icmp4_error(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu, to) < 0)
-			goto drop;
-	}
-	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, NT_DROP_MTU_EXCEEDED);
-	return bpf_redirect(skb->ifindex, 0);
-drop:
-	/* Counted above; the caller's drop path must not count it again. */
-	nt_tc_report(skb, NT_VERDICT_DROP, 0, NT_DROP_MTU_EXCEEDED);
-	return TC_ACT_SHOT;
+/* Whether the frame (or each of its GSO segments) fits the network. */
+NT_INLINE int nt_tc_fits(struct __sk_buff *skb, const struct nt_net *net)
+{
+	return !net->mtu || nt_tc_l3_seg_len(skb) <= net->mtu;
 }
 
 /* Unicast to a port on another host: tunnel or provider uplink. Returns a
@@ -162,8 +153,8 @@ NT_GLOBAL int nt_tc_send_remote(struct __sk_buff *skb, const struct nt_net *net,
 
 	if (!skb || !net || !e || !cfg)
 		return -NT_DROP_NO_ROUTE;
-	if (net->mtu && nt_tc_l3_seg_len(skb) > net->mtu)
-		return nt_tc_too_big(skb, net->mtu);
+	if (!nt_tc_fits(skb, net))
+		return nt_tc_too_big(skb, net->mtu, 0);
 	if (e->flags & NT_FDB_UPLINK) {
 		if (net->type == NT_NET_VLAN &&
 		    bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)net->seg_id) < 0)
@@ -240,7 +231,7 @@ NT_GLOBAL int nt_tc_flood_remote(struct __sk_buff *skb, const struct nt_net *net
 
 	if (!skb || !net || !cfg)
 		return 0;
-	if (net->mtu && nt_tc_l3_seg_len(skb) > net->mtu) {
+	if (!nt_tc_fits(skb, net)) {
 		if (!nt_tc_tracing(skb))
 			nt_count_drop_reason(NT_DROP_MTU_EXCEEDED, skb->len);
 		return 0; /* local copies only */

@@ -104,9 +104,15 @@ struct nt_fdb_key {
 };
 
 struct nt_fdb_entry {
-	__u32 ifindex;
+	union {
+		__u32 ifindex;   /* LOCAL, UPLINK */
+		__u32 router_id; /* ROUTER: the router's compact id (nt_routes key) */
+	};
 	__u32 flags; /* enum nt_fdb_flags */
-	union nt_ip vtep;
+	union {
+		union nt_ip vtep;      /* REMOTE */
+		union nt_ip router_ip; /* ROUTER: its address on this network, the source of its ICMP errors */
+	};
 };
 
 /* ---- nt_flood: (network, slot) -> one copy target for BUM frames ------------ */
@@ -139,6 +145,33 @@ struct nt_neigh {
 	__u16 flags; /* enum nt_neigh_flags */
 	__u32 port_tag;
 };
+
+/* ---- nt_routes: (router, destination prefix) -> where to send ----------------
+ * Distributed routing: every host routes for its own VMs. A frame a VM sends
+ * to a router interface MAC (nt_fdb entry with NT_FDB_ROUTER) is looked up
+ * here by longest prefix within that router's table: its connected subnets
+ * and its `routes`. LPM key: prefixlen counts the router id's 32 bits plus
+ * the address bits (IPv4-mapped: 96 + IPv4 prefix length). */
+enum nt_route_flags {
+	NT_ROUTE_CONNECTED = 1u << 0, /* destination on the egress network itself */
+	NT_ROUTE_VIA = 1u << 1,       /* to `nexthop`, a neighbour on the egress network */
+};
+
+struct nt_route_key {
+	__u32 prefixlen;
+	__u32 router_id;
+	union nt_ip dst;
+};
+
+struct nt_route {
+	__u32 net_id; /* egress network */
+	__u32 flags;  /* enum nt_route_flags */
+	union nt_ip nexthop;       /* VIA only */
+	__u8 mac[NT_ETH_ALEN];     /* the router's MAC on the egress network (new source MAC) */
+	__u16 pad;
+};
+
+#define NT_MAX_ROUTES 65536
 
 /* ---- nt_drop_stats / nt_port_stats: counters (per-CPU) ---------------------- */
 struct nt_counter {
@@ -173,6 +206,7 @@ enum nt_verdict {
 	NT_VERDICT_DROP = 5,     /* cb[4] = enum nt_drop_reason */
 	NT_VERDICT_DELIVER = 6,  /* egress: handed to the VM */
 	NT_VERDICT_REMOTE = 7,   /* to another host: reported as REDIRECT to the uplink */
+	NT_VERDICT_ROUTE = 8,    /* internal: to a router MAC, the routing stage decides */
 };
 
 struct nt_trace_cb {
@@ -370,6 +404,11 @@ struct nt_net_info { /* key: struct nt_net_key */
 	char name[NT_NAME_LEN];
 };
 
+struct nt_router_info { /* key: __u32 router_id */
+	char id[NT_ID_LEN];
+	char name[NT_NAME_LEN];
+};
+
 enum nt_attach_mode {
 	NT_ATTACH_TCX = 1, /* bpf_link pinned under links/ */
 	NT_ATTACH_CLS = 2, /* cls_bpf filter on clsact, handle NT_TC_HANDLE */
@@ -466,6 +505,9 @@ NT_STATIC_ASSERT(sizeof(struct nt_flood_key) == 8, "nt_flood_key");
 NT_STATIC_ASSERT(sizeof(struct nt_flood_entry) == 24, "nt_flood_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_neigh_key) == 24, "nt_neigh_key");
 NT_STATIC_ASSERT(sizeof(struct nt_neigh) == 12, "nt_neigh");
+NT_STATIC_ASSERT(sizeof(struct nt_route_key) == 24, "nt_route_key");
+NT_STATIC_ASSERT(sizeof(struct nt_route) == 32, "nt_route");
+NT_STATIC_ASSERT(sizeof(struct nt_router_info) == 88, "nt_router_info");
 NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");
 NT_STATIC_ASSERT(sizeof(struct nt_port_stats) == 80, "nt_port_stats");
 NT_STATIC_ASSERT(sizeof(struct nt_trace_cb) == 20, "nt_trace_cb");

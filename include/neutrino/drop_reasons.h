@@ -35,7 +35,9 @@
 	X(ETHERTYPE, 23, "ethertype", "neither IPv4, IPv6 nor ARP on a port with port security") \
 	X(POLICY_REVOKED, 24, "policy-revoked", "flow no longer allowed after a rule or group change") \
 	X(ENCAP_FAILED, 25, "encap-failed", "could not add the tunnel or VLAN header") \
-	X(DHCP_CONSUMED, 26, "dhcp-consumed", "DHCP RELEASE or DECLINE taken by the built-in server: no reply is due")
+	X(DHCP_CONSUMED, 26, "dhcp-consumed", "DHCP RELEASE or DECLINE taken by the built-in server: no reply is due") \
+	X(NO_NEIGHBOUR, 27, "no-neighbour", "routed, but the next hop's MAC is not known on the egress network") \
+	X(TO_ROUTER, 28, "to-router", "addressed to the router itself: only ICMP echo is answered")
 
 enum nt_drop_reason {
 #define NT_DROP_ENUM(name, num, str, desc) NT_DROP_##name = num,

@@ -66,7 +66,7 @@ pass "iperf3 over GRE, VXLAN, VLAN and flat"
 # an ICMP "fragmentation needed" with the network MTU (path MTU discovery).
 in_ns vx-a ip link set eth0 mtu 1500
 out=$(in_ns vx-a ping -c 1 -W 2 -M do -s 1472 192.168.1.18 2>&1 || true)
-echo "$out" | grep -q 'Frag needed and DF set (mtu = 1450)' || fail "no ICMP frag-needed for a 1500-byte packet on a 1450 network: $out"
+grep -q 'Frag needed and DF set (mtu = 1450)' <<<"$out" || fail "no ICMP frag-needed for a 1500-byte packet on a 1450 network: $out"
 in_ns vx-a ip route get 192.168.1.18 | grep -q 'mtu 1450' || fail "the VM did not learn the path MTU"
 pings vx-a 192.168.1.18 || fail "small packets stopped after the frag-needed"
 h1 stats -o json | python3 -c '

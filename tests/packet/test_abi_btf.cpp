@@ -47,7 +47,16 @@ const std::vector<Layout>& layouts() {
         {"nt_fdb_key", sizeof(nt_fdb_key), {NT_FIELD(nt_fdb_key, net_id), NT_FIELD(nt_fdb_key, mac)}},
         {"nt_fdb_entry",
          sizeof(nt_fdb_entry),
-         {NT_FIELD(nt_fdb_entry, ifindex), NT_FIELD(nt_fdb_entry, flags), NT_FIELD(nt_fdb_entry, vtep)}},
+         {NT_FIELD(nt_fdb_entry, ifindex), NT_FIELD(nt_fdb_entry, router_id), NT_FIELD(nt_fdb_entry, flags),
+          NT_FIELD(nt_fdb_entry, vtep), NT_FIELD(nt_fdb_entry, router_ip)}},
+        {"nt_route_key",
+         sizeof(nt_route_key),
+         {NT_FIELD(nt_route_key, prefixlen), NT_FIELD(nt_route_key, router_id), NT_FIELD(nt_route_key, dst)}},
+        {"nt_route",
+         sizeof(nt_route),
+         {NT_FIELD(nt_route, net_id), NT_FIELD(nt_route, flags), NT_FIELD(nt_route, nexthop),
+          NT_FIELD(nt_route, mac)}},
+        {"nt_router_info", sizeof(nt_router_info), {NT_FIELD(nt_router_info, id), NT_FIELD(nt_router_info, name)}},
         {"nt_flood_key", sizeof(nt_flood_key), {NT_FIELD(nt_flood_key, net_id), NT_FIELD(nt_flood_key, slot)}},
         {"nt_flood_entry",
          sizeof(nt_flood_entry),
@@ -109,9 +118,17 @@ const std::vector<Layout>& layouts() {
 #undef NT_FIELD
 
 // Bit offset of the member called name, or -1 when the struct has none.
+// Members of anonymous unions and structs count as the struct's own, as in C.
 int64_t member_bit_offset(const btf* b, const btf_type* t, const std::string& name) {
-    for (__u16 i = 0; i < btf_vlen(t); i++)
-        if (name == btf__name_by_offset(b, btf_members(t)[i].name_off)) return btf_member_bit_offset(t, i);
+    for (__u16 i = 0; i < btf_vlen(t); i++) {
+        const btf_member& m = btf_members(t)[i];
+        const char* n = btf__name_by_offset(b, m.name_off);
+        if (name == n) return btf_member_bit_offset(t, i);
+        if (n && *n) continue;
+        const btf_type* inner = btf__type_by_id(b, btf__resolve_type(b, m.type));
+        if (!inner || !(btf_is_struct(inner) || btf_is_union(inner))) continue;
+        if (int64_t off = member_bit_offset(b, inner, name); off >= 0) return btf_member_bit_offset(t, i) + off;
+    }
     return -1;
 }
 

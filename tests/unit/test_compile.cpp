@@ -76,14 +76,17 @@ TEST(CompactIds, IdsSharingAUuidPrefixButNotUuidsHashApart) {
 TEST(Compile, ExampleOnCompute1HasOneEntrySetPerLocalVmPort) {
     auto r = compile(example(), compute1());
     // vm-a1 (GRE), vm-b1 (VXLAN), vm-p1 (VLAN) are bound to compute-1; the
-    // router ports and vm-a2 (compute-2) are not taps here.
+    // router ports and vm-a2 (compute-2) are not taps here. router-a's
+    // interface on tenant-a adds its MAC (FDB) and gateway IP (neighbour).
     ASSERT_EQ(r.local_ports.size(), 3u);
     EXPECT_TRUE(r.pending_ports.empty());
     EXPECT_EQ(r.entries.ports.size(), 3u);
     EXPECT_EQ(r.entries.nets.size(), 3u);
-    EXPECT_EQ(r.entries.fdb.size(), 3u);
+    EXPECT_EQ(r.entries.fdb.size(), 4u);
     EXPECT_EQ(r.entries.flood.size(), 3u);
-    EXPECT_EQ(r.entries.neigh.size(), 3u);
+    EXPECT_EQ(r.entries.neigh.size(), 4u);
+    EXPECT_EQ(r.entries.router_info.size(), 1u);
+    EXPECT_EQ(r.entries.routes.size(), 1u);  // 192.168.1.0/24 connected
     EXPECT_EQ(r.entries.port_info.size(), 3u);
     EXPECT_EQ(r.entries.net_info.size(), 3u);
 }
@@ -157,8 +160,9 @@ TEST(Compile, OtherHostGetsOnlyItsOwnPorts) {
     auto r = compile(example(), in);
     ASSERT_EQ(r.local_ports.size(), 1u);
     EXPECT_EQ(r.local_ports[0].port_id, "d2ff0536-d1b5-4d95-8e4d-2a3b4c5d6e7f");
-    // Fixed IPs only: the allowed-address-pair VIP 192.168.1.100 is answered by its owner.
-    EXPECT_EQ(r.entries.neigh.size(), 1u);
+    // Fixed IPs only: the allowed-address-pair VIP 192.168.1.100 is answered
+    // by its owner. And the gateway 192.168.1.1: router-a serves this host too.
+    EXPECT_EQ(r.entries.neigh.size(), 2u);
 }
 
 TEST(Compile, IsDeterministic) {

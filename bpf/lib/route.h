@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Distributed routing, TC side: a frame a VM sends to a router MAC is routed
+ * on the VM's own host (no central router hop). Longest-prefix match in the
+ * router's table, the router's own addresses answer ICMP echo, TTL and
+ * unreachable errors go back as ICMP; then the frame, MACs rewritten and TTL
+ * decremented, takes the L2 path of the egress network (a local tap, or the
+ * overlay to the host of the destination). IPv4 only for now. */
+#ifndef NT_BPF_ROUTE_H
+#define NT_BPF_ROUTE_H
+
+#include "send_tc.h"
+
+#define NT_IP_OFF sizeof(struct ethhdr)
+#define NT_L4_OFF (sizeof(struct ethhdr) + sizeof(struct iphdr))
+
+/* The TTL shares a 16-bit word with the protocol: the checksum is updated
+ * for that word. */
+NT_INLINE int nt_tc_set_ttl(struct __sk_buff *skb, const struct iphdr *ip, __u8 ttl)
+{
+	__be16 old = bpf_htons((__u16)ip->ttl << 8 | ip->protocol);
+	__be16 new = bpf_htons((__u16)ttl << 8 | ip->protocol);
+
+	if (bpf_l3_csum_replace(skb, NT_IP_OFF + offsetof(struct iphdr, check), old, new, sizeof(new)) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, NT_IP_OFF + offsetof(struct iphdr, ttl), &ttl, 1, 0) < 0 ? -1 : 0;
+}
+
+/* Packets to the router's own addresses: ICMP echo requests are answered in
+ * place (addresses and MACs swapped, type 8 -> 0), the rest is refused. */
+NT_INLINE int nt_tc_router_local(struct __sk_buff *skb, const struct iphdr *ip)
+{
+	struct ethhdr eth;
+	__u8 mac[NT_ETH_ALEN];
+	__u8 type_code[2];
+	__be16 old, new;
+
+	if (ip->protocol != IPPROTO_ICMP || ip->ihl != 5 || (ip->frag_off & bpf_htons(0x3fff)) ||
+	    bpf_skb_load_bytes(skb, NT_L4_OFF, type_code, sizeof(type_code)) < 0 || type_code[0] != ICMP_ECHO)
+		return -NT_DROP_TO_ROUTER;
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) < 0)
+		return -NT_DROP_MALFORMED;
+	nt_mac_copy(mac, eth.h_dest);
+	nt_mac_copy(eth.h_dest, eth.h_source);
+	nt_mac_copy(eth.h_source, mac);
+	old = bpf_htons(ICMP_ECHO << 8 | type_code[1]);
+	new = bpf_htons(ICMP_ECHOREPLY << 8 | type_code[1]);
+	/* Swapping the addresses leaves the IP checksum as it is. */
+	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) < 0 ||
+	    bpf_skb_store_bytes(skb, NT_IP_OFF + offsetof(struct iphdr, saddr), &ip->daddr, 4, 0) < 0 ||
+	    bpf_skb_store_bytes(skb, NT_IP_OFF + offsetof(struct iphdr, daddr), &ip->saddr, 4, 0) < 0 ||
+	    nt_tc_set_ttl(skb, ip, 64) < 0 ||
+	    bpf_l4_csum_replace(skb, NT_L4_OFF + offsetof(struct icmphdr, checksum), old, new, sizeof(new)) < 0 ||
+	    bpf_skb_store_bytes(skb, NT_L4_OFF, &new, sizeof(new), 0) < 0)
+		return -NT_DROP_MALFORMED;
+	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, 0);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/* Routes the IPv4 frame in skb, sent to the router of `rtr` (its FDB entry
+ * on the ingress network). Returns a TC action or -(drop reason). */
+NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
+{
+	struct nt_route_key rk = { .prefixlen = 32 + 128 };
+	struct nt_neigh_key nk = {};
+	__u8 macs[2 * NT_ETH_ALEN];
+	struct nt_fwd fwd = {};
+	struct nt_route *rt;
+	struct nt_neigh *nb;
+	struct nt_net_key netk;
+	struct nt_net *net;
+	struct iphdr ip;
+	__be32 from;
+
+	if (!skb || !rtr)
+		return -NT_DROP_NO_ROUTE;
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return -NT_DROP_NO_ROUTE;
+	if (bpf_skb_load_bytes(skb, NT_IP_OFF, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
+		return -NT_DROP_MALFORMED;
+	from = rtr->router_ip.w[3];
+	rk.router_id = rtr->router_id;
+	nt_ip_from_v4(&rk.dst, ip.daddr);
+	rt = bpf_map_lookup_elem(&nt_routes, &rk);
+	if (!rt)
+		return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, from, NT_DROP_NO_ROUTE);
+
+	nk.net_id = rt->net_id;
+	if (rt->flags & NT_ROUTE_VIA)
+		nk.ip = rt->nexthop;
+	else
+		nt_ip_from_v4(&nk.ip, ip.daddr);
+	nb = bpf_map_lookup_elem(&nt_neigh, &nk);
+	if (nb && (nb->flags & NT_NEIGH_ROUTER))
+		return nt_tc_router_local(skb, &ip);
+	if (ip.ttl <= 1)
+		return nt_tc_icmp4_back(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, from, NT_DROP_TTL_EXCEEDED);
+	if (!nb)
+		return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, from, NT_DROP_NO_NEIGHBOUR);
+
+	/* Map values are read before the packet changes (helpers may move it). */
+	nt_mac_copy(macs, nb->mac);
+	nt_mac_copy(macs + NT_ETH_ALEN, rt->mac);
+	netk.net_id = rt->net_id;
+	net = bpf_map_lookup_elem(&nt_nets, &netk);
+	if (!net)
+		return -NT_DROP_NO_ROUTE;
+	if (!nt_tc_fits(skb, net)) /* the egress network's MTU, error from the router */
+		return nt_tc_too_big(skb, net->mtu, from);
+	if (nt_tc_set_ttl(skb, &ip, ip.ttl - 1) < 0 || bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) < 0)
+		return -NT_DROP_MALFORMED;
+
+	/* in_ifindex 0: a routed frame may go back out of the port it came from. */
+	nt_l2_decide(netk.net_id, macs, 0, &fwd);
+	switch (fwd.verdict) {
+	case NT_VERDICT_REDIRECT:
+		return nt_tc_redirect(skb, fwd.target);
+	case NT_VERDICT_REMOTE:
+		return nt_tc_send_remote(skb, net, fwd.remote);
+	default:
+		return -NT_DROP_NO_NEIGHBOUR;
+	}
+}
+
+#endif

@@ -1,0 +1,29 @@
+// Distributed routing, compile side: router interface ports -> router MAC
+// FDB entries, gateway neighbours (ARP responder), and per-router route
+// tables (connected subnets + the router's `routes`). Pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "maps/entries.hpp"
+#include "maps/state.hpp"
+
+namespace neutrino {
+
+// device_owner of a router's interface on a tenant subnet (legacy or DVR).
+bool is_router_interface(const Port& port);
+
+// The routers that serve a host: those with an interface on a network where
+// the host has VM ports. Each host routes for its own VMs, so those routers'
+// other networks must be reachable from it too: their ids are added to nets.
+std::set<std::string> routers_serving(const State& state, std::set<std::string>& nets);
+
+// Entries for the given routers; net_ids maps every network id to its
+// compact id.
+void compile_routers(const State& state, const std::set<std::string>& routers,
+                     const std::map<std::string, uint32_t>& net_ids, MapEntries& e);
+
+}  // namespace neutrino

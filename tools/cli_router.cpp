@@ -1,0 +1,131 @@
+#include "tools/cli_router.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+
+#include "loader/error.hpp"
+
+namespace neutrino::cli {
+
+using nlohmann::json;
+
+namespace {
+
+bool matches(const std::string& ref, const std::string& id, const std::string& name) {
+    return ref == name || ref == id || (ref.size() >= 8 && id.rfind(ref, 0) == 0);
+}
+
+json route_json(const RouteRow& r) {
+    return {{"router", r.router},
+            {"router_name", r.router_name},
+            {"destination", r.destination.str()},
+            {"type", r.type},
+            {"nexthop", r.type == "via" ? json(r.nexthop.str()) : json(nullptr)},
+            {"network_id", r.network_id},
+            {"network_name", r.network_name},
+            {"router_mac", r.mac.str()}};
+}
+
+std::string routes_text(const std::vector<RouteRow>& rows) {
+    TextTable t({"ROUTER", "DESTINATION", "TYPE", "NEXT HOP", "EGRESS NETWORK", "ROUTER MAC"});
+    for (const auto& r : rows)
+        t.add({r.router_name.empty() ? r.router : r.router_name, r.destination.str(), r.type,
+               r.type == "via" ? r.nexthop.str() : "-", r.network_name.empty() ? r.network_id : r.network_name,
+               r.mac.str()});
+    return t.str();
+}
+
+json router_json(const RouterRow& r) {
+    json ifs = json::array();
+    for (const auto& in : r.interfaces) {
+        json ips = json::array();
+        for (const auto& ip : in.ips) ips.push_back(ip.str());
+        ifs.push_back({{"network_id", in.network_id}, {"network_name", in.network_name}, {"mac", in.mac.str()},
+                       {"ips", ips}});
+    }
+    return {{"id", r.id}, {"name", r.name}, {"interfaces", ifs}, {"routes", r.routes}};
+}
+
+std::string ips_text(const std::vector<IpAddr>& ips) {
+    std::string s;
+    for (const auto& ip : ips) s += (s.empty() ? "" : ",") + ip.str();
+    return s;
+}
+
+}  // namespace
+
+bool RouterCommands::given() const { return (router && router->parsed()) || (route && route->parsed()); }
+
+std::unique_ptr<RouterCommands> add_router_commands(CLI::App& app) {
+    auto c = std::make_unique<RouterCommands>();
+    c->router = app.add_subcommand("router", "Distributed routers this host routes for (no qrouter namespace)");
+    c->router->require_subcommand(1);
+    c->list = c->router->add_subcommand("list", "Routers with their interfaces (gateway MAC and addresses)");
+    c->show = c->router->add_subcommand("show", "One router: interfaces and its route table");
+    c->show->add_option("ROUTER", c->ref, "Router id (or its first 8+ characters) or name")->required();
+    c->route = app.add_subcommand("route", "Route tables of the distributed routers");
+    c->route->require_subcommand(1);
+    c->route_list = c->route->add_subcommand("list", "Every route (connected subnets and static routes), longest prefix first");
+    c->route_list->add_option("--router", c->ref, "Only this router (id, id prefix or name)");
+    c->route->footer("\nA frame a VM sends to its gateway MAC is routed on the VM's own host: longest prefix\n"
+                     "match in its router's table, then the egress network's L2 path (local tap or tunnel).");
+    return c;
+}
+
+int run_router_commands(const Globals& g, const RouterCommands& c) {
+    Instance inst(g.instance_options());
+    auto routes = inst.routes();
+    if (!c.ref.empty())
+        std::erase_if(routes, [&](const RouteRow& r) { return !matches(c.ref, r.router, r.router_name); });
+    if (c.route_list->parsed()) {
+        if (g.json()) {
+            json a = json::array();
+            for (const auto& r : routes) a.push_back(route_json(r));
+            print_json(a);
+        } else {
+            std::cout << routes_text(routes);
+        }
+        return 0;
+    }
+    auto routers = inst.routers();
+    if (c.show->parsed()) {
+        std::erase_if(routers, [&](const RouterRow& r) { return !matches(c.ref, r.id, r.name); });
+        if (routers.empty()) throw Error("no router '" + c.ref + "' on this host (see `neutrino router list`)");
+        if (routers.size() > 1) throw Error("'" + c.ref + "' matches several routers; give the full id");
+        if (g.json()) {
+            json j = router_json(routers[0]);
+            j["route_table"] = json::array();
+            for (const auto& r : routes) j["route_table"].push_back(route_json(r));
+            print_json(j);
+        } else {
+            const auto& r = routers[0];
+            std::cout << "router " << r.id << (r.name.empty() ? "" : " (" + r.name + ")") << "\n";
+            TextTable t({"  NETWORK", "MAC", "ADDRESSES"});
+            for (const auto& in : r.interfaces)
+                t.add({"  " + (in.network_name.empty() ? in.network_id : in.network_name), in.mac.str(),
+                       ips_text(in.ips)});
+            std::cout << t.str() << "\n" << routes_text(routes);
+        }
+        return 0;
+    }
+    if (g.json()) {
+        json a = json::array();
+        for (const auto& r : routers) a.push_back(router_json(r));
+        print_json(a);
+    } else {
+        TextTable t({"ROUTER", "ID", "INTERFACES", "ROUTES"});
+        for (const auto& r : routers) {
+            std::string ifs;
+            for (const auto& in : r.interfaces)
+                ifs += (ifs.empty() ? "" : " ") + (in.network_name.empty() ? in.network_id : in.network_name) + ":" +
+                       ips_text(in.ips);
+            t.add({r.name, r.id, ifs, std::to_string(r.routes)});
+        }
+        std::cout << t.str();
+    }
+    return 0;
+}
+
+}  // namespace neutrino::cli
