@@ -132,7 +132,7 @@ int tap_ingress(struct __sk_buff *skb)
 
 		if (!arp)
 			return nt_tc_drop(skb, ps, NT_DROP_MALFORMED);
-		if (nt_arp_reply_in_place(eth, arp, port->net_id)) {
+		if (nt_arp_reply_in_place(eth, arp, port->net_id, 0xffff)) {
 			if (ps)
 				nt_counter_add(&ps->arp_reply, skb->len);
 			nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, 0);

@@ -9,6 +9,10 @@
  *   uplink_ingress (TC): decapsulates valid tunnel packets, pops the VLAN tag
  *     of provider frames, and hands the inner frame to the local taps (their
  *     egress programs apply the security groups). Host traffic passes.
+ *     On provider networks it also answers ARP for router addresses (gateway
+ *     and floating IPs on the external network), learns the external next
+ *     hops from ARP, and routes frames sent to a router MAC: floating IP /
+ *     SNAT translation back to the fixed address first, then the route.
  *
  * Decapsulated frames are delivered from TC rather than XDP: they must pass
  * the tap's egress program (security groups), and an XDP redirect into a veth
@@ -18,6 +22,8 @@
 #include "lib/parse.h"
 #include "lib/tunnel.h"
 #include "lib/tc.h"
+#include "lib/arp.h"
+#include "lib/route.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -42,10 +48,59 @@ int uplink_xdp(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* A frame from the outside to a router MAC on a provider network: on the
+ * external network, floating IP / SNAT back to the fixed address, then the
+ * router's route (ICMP errors go back out of the uplink). */
+NT_INLINE int nt_uplink_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr, __u32 net_id)
+{
+	struct nt_net_key nk = { .net_id = net_id };
+	struct nt_net *net = bpf_map_lookup_elem(&nt_nets, &nk);
+	int r = 0;
+
+	if (net && (net->flags & NT_NET_EXTERNAL))
+		r = nt_nat_in(skb, rtr->router_id);
+	if (r >= 0)
+		r = nt_tc_route(skb, rtr);
+	if (r < 0)
+		return nt_tc_drop(skb, NULL, -r);
+	return r;
+}
+
+/* ARP on a provider network: the external network's senders are learned
+ * (next hops), requests for router addresses answered back out of the
+ * uplink. 1 = consumed (the verdict is in *action), 0 = deliver as usual. */
+NT_INLINE int nt_uplink_arp(struct __sk_buff *skb, __u32 net_id, int *action)
+{
+	struct nt_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end };
+	struct nt_net_key nk = { .net_id = net_id };
+	struct ethhdr *eth = nt_parse_eth(&c);
+	struct nt_net *net;
+	struct nt_arp *arp;
+
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_ARP))
+		return 0;
+	arp = nt_parse_arp(&c);
+	net = bpf_map_lookup_elem(&nt_nets, &nk);
+	if (!arp || !net)
+		return 0;
+	if ((net->flags & NT_NET_EXTERNAL) && !nt_tc_tracing(skb))
+		nt_ext_learn(net_id, arp);
+	if (!nt_arp_reply_in_place(eth, arp, net_id, NT_NEIGH_ROUTER))
+		return 0;
+	if (net->type == NT_NET_VLAN && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)net->seg_id) < 0) {
+		*action = nt_tc_drop(skb, NULL, NT_DROP_ENCAP_FAILED);
+		return 1;
+	}
+	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, 0);
+	*action = bpf_redirect(skb->ifindex, 0);
+	return 1;
+}
+
 /* Delivers a frame of net_id that arrived from another host to the local
  * taps: known unicast to its tap, the rest to every local port (never back
- * to another host: split horizon). */
-NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id)
+ * to another host: split horizon). From a provider uplink, frames to a
+ * router MAC are routed; ARP replies to a router are consumed (learned). */
+NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id, int from_provider)
 {
 	struct nt_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end };
 	struct ethhdr *eth = nt_parse_eth(&c);
@@ -57,6 +112,15 @@ NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id)
 	nt_l2_decide(net_id, eth->h_dest, skb->ifindex, &fwd);
 	if (fwd.verdict == NT_VERDICT_REDIRECT)
 		return nt_tc_redirect(skb, fwd.target);
+	if (fwd.verdict == NT_VERDICT_ROUTE) {
+		if (!from_provider)
+			return nt_tc_drop(skb, NULL, NT_DROP_NO_ROUTE); /* hosts route their own VMs' frames */
+		if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+			nt_tc_report(skb, NT_VERDICT_DELIVER, 0, 0);
+			return TC_ACT_SHOT; /* an answer to the router's request: learned */
+		}
+		return nt_uplink_route(skb, fwd.remote, net_id);
+	}
 	copies = nt_tc_flood(skb, net_id, skb->ifindex);
 	nt_tc_report(skb, NT_VERDICT_FLOOD, copies, 0);
 	return TC_ACT_SHOT;
@@ -87,7 +151,9 @@ int uplink_ingress(struct __sk_buff *skb)
 			return nt_tc_drop(skb, NULL, NT_DROP_MALFORMED);
 		if (!nt_tc_tracing(skb))
 			nt_uplink_rx_count(skb->ifindex, skb->len);
-		return nt_deliver_local(skb, pn->net_id);
+		if (nt_uplink_arp(skb, pn->net_id, &r))
+			return r;
+		return nt_deliver_local(skb, pn->net_id, 1);
 	}
 
 	r = nt_tunnel_rx_classify((void *)(long)skb->data, (void *)(long)skb->data_end, &rx);
@@ -114,5 +180,5 @@ int uplink_ingress(struct __sk_buff *skb)
 		if (bpf_skb_store_bytes(skb, 0, &inner, sizeof(inner), 0) < 0)
 			return nt_tc_drop(skb, NULL, NT_DROP_BAD_TUNNEL);
 	}
-	return nt_deliver_local(skb, rx.net_id);
+	return nt_deliver_local(skb, rx.net_id, 0);
 }

@@ -60,6 +60,8 @@ void BpfMapStore::apply(const Plan& p) {
     write_deletes(*fdb_, p.fdb);
     write_deletes(*neigh_, p.neigh);
     write_deletes(*routes_, p.routes);
+    write_deletes(*snat_, p.snat);
+    write_deletes(*fips_, p.fips);
     write_deletes(*vteps_, p.vteps);
     write_deletes(*config_, p.config);
     write_deletes(*sg_remote_, p.sg_remote);

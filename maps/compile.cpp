@@ -217,7 +217,7 @@ CompileResult compile(const State& state, const CompileInput& in) {
     for (const auto& [net_id, members] : by_network) present.insert(net_id);
     const auto routers = routers_serving(state, present);
     for (const auto& net_id : present) by_network[net_id];
-    compile_routers(state, routers, r.net_ids, r.entries);
+    compile_routers(state, routers, r.net_ids, in.host, r.entries);
     OverlayContext ov{state, in, state.find_host(in.host), 0};
     if (ov.host && ov.host->tunnel_ip) {
         auto it = in.ifindex_by_name.find(in.tunnel_interface);

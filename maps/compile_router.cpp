@@ -1,10 +1,14 @@
 #include "maps/compile_router.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "maps/abi_util.hpp"
 #include "maps/compile.hpp"
+#include "maps/compile_nat.hpp"
 
 namespace neutrino {
 
@@ -13,12 +17,24 @@ bool is_router_interface(const Port& port) {
            port.device_owner == "network:router_interface_distributed";
 }
 
+bool is_router_gateway(const Port& port) { return port.device_owner == "network:router_gateway"; }
+
 namespace {
 
-const Router* enabled_router(const State& state, const Port& port) {
-    if (!is_router_interface(port) || !port.admin_state_up) return nullptr;
+// The router of an enabled interface (tenant side, or with gateways=true
+// also its external gateway port), else null.
+const Router* enabled_router(const State& state, const Port& port, bool gateways = false) {
+    if (!(is_router_interface(port) || (gateways && is_router_gateway(port))) || !port.admin_state_up) return nullptr;
     const Router* r = state.find_router(port.device_id);
-    return r && r->admin_state_up ? r : nullptr;
+    if (!r || !r->admin_state_up) return nullptr;
+    if (is_router_gateway(port) && !r->external_gateway_info) return nullptr;
+    return r;
+}
+
+std::optional<IpAddr> first_v4(const Port& p) {
+    for (const auto& f : p.fixed_ips)
+        if (f.ip_address.is_v4()) return f.ip_address;
+    return std::nullopt;
 }
 
 nt_route_key route_key(uint32_t router_id, const Cidr& dst) {
@@ -34,7 +50,18 @@ struct Interface {
     const Port* port;
     uint32_t net_id;
     std::vector<const Subnet*> subnets;  // the subnets its fixed IPs are on
+    bool external;                       // the gateway port: NAT applies beyond it
+    uint32_t flags() const { return external ? NT_ROUTE_EXTERNAL : 0; }
 };
+
+nt_route route_value(const Interface& in, uint32_t flags) {
+    auto rv = zeroed<nt_route>();
+    rv.net_id = in.net_id;
+    rv.flags = flags | in.flags();
+    std::copy(in.port->mac_address.b.begin(), in.port->mac_address.b.end(), rv.mac);
+    if (auto ip = first_v4(*in.port)) rv.src_ip = htonl(ip->v4_host_order());
+    return rv;
+}
 
 }  // namespace
 
@@ -43,12 +70,12 @@ std::set<std::string> routers_serving(const State& state, std::set<std::string>&
     for (const auto& p : state.ports)
         if (const Router* r = enabled_router(state, p); r && nets.count(p.network_id)) routers.insert(r->id);
     for (const auto& p : state.ports)
-        if (const Router* r = enabled_router(state, p); r && routers.count(r->id)) nets.insert(p.network_id);
+        if (const Router* r = enabled_router(state, p, true); r && routers.count(r->id)) nets.insert(p.network_id);
     return routers;
 }
 
 void compile_routers(const State& state, const std::set<std::string>& routers,
-                     const std::map<std::string, uint32_t>& net_ids, MapEntries& e) {
+                     const std::map<std::string, uint32_t>& net_ids, const std::string& host, MapEntries& e) {
     std::vector<std::string> all_ids;
     for (const auto& r : state.routers) all_ids.push_back(r.id);
     const auto router_ids = assign_compact_ids(all_ids);
@@ -58,8 +85,8 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
         const uint32_t rid = router_ids.at(router_id);
         std::vector<Interface> ifaces;
         for (const auto& p : state.ports) {
-            if (enabled_router(state, p) != &router) continue;
-            Interface in{&p, net_ids.at(p.network_id), {}};
+            if (enabled_router(state, p, true) != &router) continue;
+            Interface in{&p, net_ids.at(p.network_id), {}, is_router_gateway(p)};
             for (const auto& f : p.fixed_ips)
                 if (const Subnet* s = state.find_subnet(f.subnet_id)) in.subnets.push_back(s);
             ifaces.push_back(std::move(in));
@@ -75,21 +102,19 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             auto fv = zeroed<nt_fdb_entry>();
             fv.router_id = rid;
             fv.flags = NT_FDB_ROUTER;
-            for (const auto& f : p.fixed_ips)
-                if (f.ip_address.is_v4()) {
-                    fv.router_ip = f.ip_address.to_abi();
-                    break;
-                }
+            if (auto ip = first_v4(p)) fv.router_ip = ip->to_abi();
             e.fdb[fk] = fv;
 
             // The gateway answers ARP (and ICMP echo) on every host.
             add_port_neighbours(p, in.net_id, NT_NEIGH_ROUTER, 0, e);
             for (const Subnet* s : in.subnets) {
-                auto rv = zeroed<nt_route>();
-                rv.net_id = in.net_id;
-                rv.flags = NT_ROUTE_CONNECTED;
-                std::copy(p.mac_address.b.begin(), p.mac_address.b.end(), rv.mac);
-                e.routes[route_key(rid, s->cidr)] = rv;
+                e.routes[route_key(rid, s->cidr)] = route_value(in, NT_ROUTE_CONNECTED);
+                // The default route: the external subnet's gateway.
+                if (in.external && s->gateway_ip && s->gateway_ip->is_v4()) {
+                    auto def = route_value(in, NT_ROUTE_VIA);
+                    def.nexthop = s->gateway_ip->to_abi();
+                    e.routes.emplace(route_key(rid, Cidr{IpAddr::v4(0), 0}), def);
+                }
             }
         }
         // Static routes: via a next hop on one of the connected subnets
@@ -99,15 +124,17 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
                 auto on_link = std::find_if(in.subnets.begin(), in.subnets.end(),
                                             [&](const Subnet* s) { return s->cidr.contains(rt.nexthop); });
                 if (on_link == in.subnets.end()) continue;
-                auto rv = zeroed<nt_route>();
-                rv.net_id = in.net_id;
-                rv.flags = NT_ROUTE_VIA;
+                auto rv = route_value(in, NT_ROUTE_VIA);
                 rv.nexthop = rt.nexthop.to_abi();
-                std::copy(in.port->mac_address.b.begin(), in.port->mac_address.b.end(), rv.mac);
-                e.routes.emplace(route_key(rid, rt.destination), rv);
+                // A static route replaces the default route, never a connected one.
+                auto key = route_key(rid, rt.destination);
+                auto old = e.routes.find(key);
+                if (old == e.routes.end() || !(old->second.flags & NT_ROUTE_CONNECTED)) e.routes[key] = rv;
                 break;
             }
         }
+        for (const auto& in : ifaces)
+            if (in.external) compile_router_nat(state, {&router, rid, in.port, in.net_id}, host, e);
         auto info = zeroed<nt_router_info>();
         copy_name(info.id, router.id);
         copy_name(info.name, router.name);

@@ -15,15 +15,18 @@ namespace neutrino {
 
 // device_owner of a router's interface on a tenant subnet (legacy or DVR).
 bool is_router_interface(const Port& port);
+// device_owner of a router's external gateway port.
+bool is_router_gateway(const Port& port);
 
 // The routers that serve a host: those with an interface on a network where
 // the host has VM ports. Each host routes for its own VMs, so those routers'
 // other networks must be reachable from it too: their ids are added to nets.
 std::set<std::string> routers_serving(const State& state, std::set<std::string>& nets);
 
-// Entries for the given routers; net_ids maps every network id to its
-// compact id.
+// Entries for the given routers on host; net_ids maps every network id to
+// its compact id. Routers with an external gateway also get their NAT
+// entries (compile_nat.hpp).
 void compile_routers(const State& state, const std::set<std::string>& routers,
-                     const std::map<std::string, uint32_t>& net_ids, MapEntries& e);
+                     const std::map<std::string, uint32_t>& net_ids, const std::string& host, MapEntries& e);
 
 }  // namespace neutrino

@@ -41,6 +41,8 @@ using Table = std::map<K, V, BytesLess<K>>;
     X(sg_remote, nt_sg_remote_key, nt_sg_class, "nt_sg_remote")   \
     X(config, __u32, nt_config, "nt_config")                      \
     X(vteps, nt_vtep_key, nt_vtep, "nt_vteps")                    \
+    X(fips, nt_fip_key, nt_fip, "nt_fips")                        \
+    X(snat, __u32, nt_snat, "nt_snat")                            \
     X(routes, nt_route_key, nt_route, "nt_routes")                \
     X(neigh, nt_neigh_key, nt_neigh, "nt_neigh")                  \
     X(fdb, nt_fdb_key, nt_fdb_entry, "nt_fdb")                    \
@@ -69,6 +71,7 @@ inline constexpr const char* kMapPortInfo = "nt_port_info";
 inline constexpr const char* kMapNetInfo = "nt_net_info";
 inline constexpr const char* kMapRoutes = "nt_routes";
 inline constexpr const char* kMapRouterInfo = "nt_router_info";
+inline constexpr const char* kMapNat = "nt_nat";
 inline constexpr const char* kMapRuleInfo = "nt_rule_info";
 inline constexpr const char* kMapAttachments = "nt_attachments";
 inline constexpr const char* kMapDropStats = "nt_drop_stats";

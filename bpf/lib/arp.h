@@ -9,8 +9,9 @@
 #include "maps.h"
 
 /* Returns 1 when the frame now holds the reply, 0 when it is not ours to
- * answer (the caller then forwards it like any broadcast). */
-NT_INLINE int nt_arp_reply_in_place(struct ethhdr *eth, struct nt_arp *arp, __u32 net_id)
+ * answer (the caller then forwards it like any broadcast). Only entries with
+ * one of `owners` (enum nt_neigh_flags) are answered. */
+NT_INLINE int nt_arp_reply_in_place(struct ethhdr *eth, struct nt_arp *arp, __u32 net_id, __u16 owners)
 {
 	struct nt_neigh_key key = { .net_id = net_id };
 	struct nt_neigh *n;
@@ -25,7 +26,7 @@ NT_INLINE int nt_arp_reply_in_place(struct ethhdr *eth, struct nt_arp *arp, __u3
 		return 0;
 	nt_ip_from_v4(&key.ip, asked);
 	n = bpf_map_lookup_elem(&nt_neigh, &key);
-	if (!n || nt_mac_eq(n->mac, arp->eth.sha))
+	if (!n || !(n->flags & owners) || nt_mac_eq(n->mac, arp->eth.sha))
 		return 0;
 
 	nt_mac_copy(eth->h_dest, arp->eth.sha);

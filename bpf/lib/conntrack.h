@@ -290,12 +290,54 @@ static long nt_ct_gc_visit(struct bpf_map *map, struct nt_ct_key *k, struct nt_c
 	return 0;
 }
 
+/* SNAT bindings expire with the conntrack timeouts of their protocol and
+ * state; a binding is its OUT entry plus the IN entry it names, removed
+ * together (IN first, so the port is free only once nothing maps to it). */
+NT_INLINE __u64 nt_nat_timeout_ns(__u8 proto, __u8 state, int replied)
+{
+	__u64 s;
+
+	if (proto == IPPROTO_TCP)
+		s = state == NT_NAT_CLOSING ? NT_CT_TIMEOUT_FIN : replied ? NT_CT_TIMEOUT_ESTABLISHED : NT_CT_TIMEOUT_SYN;
+	else if (proto == IPPROTO_UDP)
+		s = replied ? NT_CT_TIMEOUT_UDP : NT_CT_TIMEOUT_UDP_UNREPLIED;
+	else
+		s = NT_CT_TIMEOUT_ICMP;
+	return s * NT_NS_PER_SEC;
+}
+
+static long nt_nat_gc_visit(struct bpf_map *map, struct nt_nat_key *k, struct nt_nat_entry *e,
+			    struct nt_ct_gc_walk *w)
+{
+	struct nt_nat_key in = {
+		.router_id = k->router_id, .proto = k->proto, .dir = NT_NAT_IN,
+		.src = k->dst, .dst = e->addr, .sport = k->dport, .dport = e->port,
+	};
+	struct nt_nat_entry *ie;
+	__u64 last = e->seen_ns;
+
+	if (k->dir != NT_NAT_OUT)
+		return 0;
+	if (k->proto == IPPROTO_ICMP)
+		in.sport = e->port;
+	ie = bpf_map_lookup_elem(&nt_nat, &in);
+	if (ie && ie->seen_ns > last)
+		last = ie->seen_ns;
+	if (w->now - last <= nt_nat_timeout_ns(k->proto, e->state, ie && ie->seen_ns))
+		return 0;
+	bpf_map_delete_elem(&nt_nat, &in);
+	if (bpf_map_delete_elem(map, k) == 0)
+		w->expired++;
+	return 0;
+}
+
 static int nt_ct_gc_fire(void *map __attribute__((unused)), __u32 *key __attribute__((unused)),
 			 struct nt_ct_gc_state *s)
 {
 	struct nt_ct_gc_walk w = { .now = bpf_ktime_get_ns() };
 
 	bpf_for_each_map_elem(&nt_ct, nt_ct_gc_visit, &w, 0);
+	bpf_for_each_map_elem(&nt_nat, nt_nat_gc_visit, &w, 0);
 	s->stats.runs++;
 	s->stats.expired += w.expired;
 	s->stats.last_run_ns = w.now;

@@ -56,6 +56,42 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } nt_routes SEC(".maps");
 
+/* NAT (see abi.h): floating IPs, SNAT config per router, SNAT bindings. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_FIPS);
+	__type(key, struct nt_fip_key);
+	__type(value, struct nt_fip);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_fips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_NETWORKS);
+	__type(key, __u32);
+	__type(value, struct nt_snat);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_snat SEC(".maps");
+
+/* Bindings are never evicted (a plain hash, not LRU): a live mapping is
+ * never reused; the conntrack GC sweep expires idle ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_NAT);
+	__type(key, struct nt_nat_key);
+	__type(value, struct nt_nat_entry);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nt_nat SEC(".maps");
+
+/* Next hops outside Neutron (the external network's gateway), learned from
+ * the ARP traffic on external networks' uplinks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct nt_neigh_key);
+	__type(value, struct nt_neigh);
+} nt_ext_neigh SEC(".maps");
+
 /* Counters: per reason, and per port (keyed by nt_port.port_tag). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

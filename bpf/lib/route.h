@@ -9,6 +9,8 @@
 #define NT_BPF_ROUTE_H
 
 #include "send_tc.h"
+#include "nat.h"
+#include "external.h"
 
 #define NT_IP_OFF sizeof(struct ethhdr)
 #define NT_L4_OFF (sizeof(struct ethhdr) + sizeof(struct iphdr))
@@ -56,56 +58,96 @@ NT_INLINE int nt_tc_router_local(struct __sk_buff *skb, const struct iphdr *ip)
 	return bpf_redirect(skb->ifindex, 0);
 }
 
+/* Out of the physnet uplink of a flat/VLAN network to a MAC behind it. */
+NT_INLINE int nt_tc_send_uplink(struct __sk_buff *skb, const struct nt_net *net)
+{
+	struct nt_fdb_entry out = { .ifindex = net->uplink, .flags = NT_FDB_UPLINK };
+
+	return nt_tc_send_remote(skb, net, &out);
+}
+
+/* A next hop on the external network with no known MAC yet: ask for it
+ * (the packet becomes the ARP request; the answer is learned on the uplink). */
+NT_INLINE int nt_tc_resolve(struct __sk_buff *skb, const struct nt_net *net, const struct nt_route *rt,
+			    const union nt_ip *next_hop)
+{
+	if (!nt_tc_tracing(skb))
+		nt_count_drop_reason(NT_DROP_NO_NEIGHBOUR, skb->len);
+	if (nt_tc_tracing(skb) || nt_tc_arp_request(skb, rt->mac, rt->src_ip, next_hop->w[3]) < 0) {
+		nt_tc_report(skb, NT_VERDICT_DROP, 0, NT_DROP_NO_NEIGHBOUR);
+		return TC_ACT_SHOT;
+	}
+	return nt_tc_send_uplink(skb, net);
+}
+
 /* Routes the IPv4 frame in skb, sent to the router of `rtr` (its FDB entry
  * on the ingress network). Returns a TC action or -(drop reason). */
 NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 {
-	struct nt_route_key rk = { .prefixlen = 32 + 128 };
-	struct nt_neigh_key nk = {};
+	struct nt_l3_scratch *x = nt_l3_scratch_get();
+	struct nt_route_key *rk;
+	struct nt_neigh_key *nk;
 	__u8 macs[2 * NT_ETH_ALEN];
 	struct nt_fwd fwd = {};
+	const __u8 *mac = NULL;
 	struct nt_route *rt;
 	struct nt_neigh *nb;
 	struct nt_net_key netk;
 	struct nt_net *net;
 	struct iphdr ip;
+	__u32 external;
 	__be32 from;
+	int r;
 
-	if (!skb || !rtr)
+	if (!skb || !rtr || !x)
 		return -NT_DROP_NO_ROUTE;
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return -NT_DROP_NO_ROUTE;
 	if (bpf_skb_load_bytes(skb, NT_IP_OFF, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
 		return -NT_DROP_MALFORMED;
 	from = rtr->router_ip.w[3];
-	rk.router_id = rtr->router_id;
-	nt_ip_from_v4(&rk.dst, ip.daddr);
-	rt = bpf_map_lookup_elem(&nt_routes, &rk);
+	rk = &x->rk;
+	nk = &x->nk;
+	__builtin_memset(rk, 0, sizeof(*rk));
+	__builtin_memset(nk, 0, sizeof(*nk));
+	rk->prefixlen = 32 + 128;
+	rk->router_id = rtr->router_id;
+	nt_ip_from_v4(&rk->dst, ip.daddr);
+	rt = bpf_map_lookup_elem(&nt_routes, rk);
 	if (!rt)
 		return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, from, NT_DROP_NO_ROUTE);
 
-	nk.net_id = rt->net_id;
+	nk->net_id = rt->net_id;
 	if (rt->flags & NT_ROUTE_VIA)
-		nk.ip = rt->nexthop;
+		nk->ip = rt->nexthop;
 	else
-		nt_ip_from_v4(&nk.ip, ip.daddr);
-	nb = bpf_map_lookup_elem(&nt_neigh, &nk);
+		nt_ip_from_v4(&nk->ip, ip.daddr);
+	nb = bpf_map_lookup_elem(&nt_neigh, nk);
 	if (nb && (nb->flags & NT_NEIGH_ROUTER))
 		return nt_tc_router_local(skb, &ip);
 	if (ip.ttl <= 1)
 		return nt_tc_icmp4_back(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, from, NT_DROP_TTL_EXCEEDED);
-	if (!nb)
-		return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, from, NT_DROP_NO_NEIGHBOUR);
-
-	/* Map values are read before the packet changes (helpers may move it). */
-	nt_mac_copy(macs, nb->mac);
-	nt_mac_copy(macs + NT_ETH_ALEN, rt->mac);
 	netk.net_id = rt->net_id;
 	net = bpf_map_lookup_elem(&nt_nets, &netk);
 	if (!net)
 		return -NT_DROP_NO_ROUTE;
+	external = rt->flags & NT_ROUTE_EXTERNAL;
+	mac = nb ? nb->mac : external ? nt_next_hop_mac(nk) : NULL;
+	if (!mac) {
+		if (external && net->uplink)
+			return nt_tc_resolve(skb, net, rt, &nk->ip);
+		return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, from, NT_DROP_NO_NEIGHBOUR);
+	}
+	/* Map values are read before the packet changes (helpers may move it). */
+	nt_mac_copy(macs, mac);
+	nt_mac_copy(macs + NT_ETH_ALEN, rt->mac);
 	if (!nt_tc_fits(skb, net)) /* the egress network's MTU, error from the router */
 		return nt_tc_too_big(skb, net->mtu, from);
+	if (external) {
+		r = nt_nat_out(skb, rtr->router_id);
+		if (r < 0)
+			return r;
+	}
 	if (nt_tc_set_ttl(skb, &ip, ip.ttl - 1) < 0 || bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) < 0)
 		return -NT_DROP_MALFORMED;
 
@@ -117,6 +159,9 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	case NT_VERDICT_REMOTE:
 		return nt_tc_send_remote(skb, net, fwd.remote);
 	default:
+		/* Not a Neutron port: on the external network, the upstream. */
+		if (external && net->uplink)
+			return nt_tc_send_uplink(skb, net);
 		return -NT_DROP_NO_NEIGHBOUR;
 	}
 }

@@ -12,6 +12,13 @@ NT_INLINE void nt_counter_add(struct nt_counter *c, __u32 bytes)
 	c->bytes += bytes;
 }
 
+/* The same for a counter in a map shared by all CPUs. */
+NT_INLINE void nt_counter_add_atomic(struct nt_counter *c, __u32 bytes)
+{
+	__sync_fetch_and_add(&c->packets, 1);
+	__sync_fetch_and_add(&c->bytes, bytes);
+}
+
 NT_INLINE void nt_count_drop_reason(__u32 reason, __u32 bytes)
 {
 	struct nt_counter *c = bpf_map_lookup_elem(&nt_drop_stats, &reason);

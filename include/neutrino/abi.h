@@ -38,6 +38,12 @@ union nt_ip {
 	__be32 w[4];
 };
 
+/* A packet and byte count (per-CPU in the stats maps). */
+struct nt_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
 /* Network types (provider:network_type). Stable numbers. */
 enum nt_net_type {
 	NT_NET_LOCAL = 1,
@@ -155,6 +161,7 @@ struct nt_neigh {
 enum nt_route_flags {
 	NT_ROUTE_CONNECTED = 1u << 0, /* destination on the egress network itself */
 	NT_ROUTE_VIA = 1u << 1,       /* to `nexthop`, a neighbour on the egress network */
+	NT_ROUTE_EXTERNAL = 1u << 2,  /* out of the router's gateway: floating IP / SNAT apply */
 };
 
 struct nt_route_key {
@@ -169,15 +176,73 @@ struct nt_route {
 	union nt_ip nexthop;       /* VIA only */
 	__u8 mac[NT_ETH_ALEN];     /* the router's MAC on the egress network (new source MAC) */
 	__u16 pad;
+	__be32 src_ip;             /* the router's IPv4 address there (its ARP requests) */
 };
 
 #define NT_MAX_ROUTES 65536
 
-/* ---- nt_drop_stats / nt_port_stats: counters (per-CPU) ---------------------- */
-struct nt_counter {
-	__u64 packets;
-	__u64 bytes;
+/* ---- NAT: floating IPs (stateless 1:1) and default SNAT (stateful) ---------
+ * Floating IPs need no per-flow state: nt_fips maps fixed -> floating on the
+ * way out and floating -> fixed on the way in, so disassociating one ends
+ * every session through it at once (OSSN-0020). Default SNAT keeps one
+ * binding per flow and direction in nt_nat; the external port comes from
+ * this host's slice of the router's range (nt_snat), so hosts that share a
+ * router's external IP never pick the same port. */
+enum nt_nat_dir {
+	NT_NAT_OUT = 1, /* VM -> outside: key has the fixed address */
+	NT_NAT_IN = 2,  /* outside -> VM: key has the external address */
 };
+
+struct nt_fip_key {
+	__u32 router_id;
+	__u32 dir; /* enum nt_nat_dir */
+	union nt_ip addr;
+};
+
+struct nt_fip {
+	union nt_ip addr; /* the other side of the 1:1 mapping */
+};
+
+struct nt_snat { /* key: __u32 router_id */
+	union nt_ip ext_ip;
+	__u16 port_min; /* this host's slice of the port (ICMP id) range */
+	__u16 port_max;
+	__u32 pad;
+};
+
+struct nt_nat_key { /* a flow as one direction sees it, before translation */
+	__u32 router_id;
+	__u8 proto;
+	__u8 dir; /* enum nt_nat_dir */
+	__u8 pad[2];
+	union nt_ip src;
+	union nt_ip dst;
+	__be16 sport; /* ICMP echo: the identifier in both */
+	__be16 dport;
+};
+
+enum nt_nat_state {
+	NT_NAT_NEW = 0,     /* no reply yet */
+	NT_NAT_REPLIED = 1, /* the outside answered */
+	NT_NAT_CLOSING = 2, /* TCP FIN or RST seen */
+};
+
+struct nt_nat_entry {
+	union nt_ip addr; /* OUT: the new source; IN: the new destination */
+	__be16 port;      /* OUT: the new source port; IN: the new destination port */
+	__u8 state;       /* enum nt_nat_state (kept on the OUT entry) */
+	__u8 pad;
+	__u32 pad2;
+	__u64 seen_ns;    /* last packet of this direction */
+	struct nt_counter counter;
+};
+
+#define NT_MAX_NAT 262144
+#define NT_MAX_FIPS 65536
+#define NT_SNAT_PORT_MIN 1024
+#define NT_SNAT_PORT_MAX 65535
+
+/* ---- nt_drop_stats / nt_port_stats: counters (per-CPU) ---------------------- */
 
 /* Per-port counters, indexed by nt_port.port_tag in a per-CPU hash. */
 struct nt_port_stats {
@@ -506,8 +571,13 @@ NT_STATIC_ASSERT(sizeof(struct nt_flood_entry) == 24, "nt_flood_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_neigh_key) == 24, "nt_neigh_key");
 NT_STATIC_ASSERT(sizeof(struct nt_neigh) == 12, "nt_neigh");
 NT_STATIC_ASSERT(sizeof(struct nt_route_key) == 24, "nt_route_key");
-NT_STATIC_ASSERT(sizeof(struct nt_route) == 32, "nt_route");
+NT_STATIC_ASSERT(sizeof(struct nt_route) == 36, "nt_route");
 NT_STATIC_ASSERT(sizeof(struct nt_router_info) == 88, "nt_router_info");
+NT_STATIC_ASSERT(sizeof(struct nt_fip_key) == 24, "nt_fip_key");
+NT_STATIC_ASSERT(sizeof(struct nt_fip) == 16, "nt_fip");
+NT_STATIC_ASSERT(sizeof(struct nt_snat) == 24, "nt_snat");
+NT_STATIC_ASSERT(sizeof(struct nt_nat_key) == 44, "nt_nat_key");
+NT_STATIC_ASSERT(sizeof(struct nt_nat_entry) == 48, "nt_nat_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");
 NT_STATIC_ASSERT(sizeof(struct nt_port_stats) == 80, "nt_port_stats");
 NT_STATIC_ASSERT(sizeof(struct nt_trace_cb) == 20, "nt_trace_cb");

@@ -37,7 +37,8 @@
 	X(ENCAP_FAILED, 25, "encap-failed", "could not add the tunnel or VLAN header") \
 	X(DHCP_CONSUMED, 26, "dhcp-consumed", "DHCP RELEASE or DECLINE taken by the built-in server: no reply is due") \
 	X(NO_NEIGHBOUR, 27, "no-neighbour", "routed, but the next hop's MAC is not known on the egress network") \
-	X(TO_ROUTER, 28, "to-router", "addressed to the router itself: only ICMP echo is answered")
+	X(TO_ROUTER, 28, "to-router", "addressed to the router itself: only ICMP echo is answered") \
+	X(NO_NAT_BINDING, 29, "no-nat-binding", "from outside to an external address with no floating IP or SNAT binding")
 
 enum nt_drop_reason {
 #define NT_DROP_ENUM(name, num, str, desc) NT_DROP_##name = num,

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* NAT at a router's external side (TC), IPv4: floating IPs (stateless 1:1,
+ * any protocol) and default SNAT (a binding per flow, TCP/UDP/ICMP echo).
+ * Outbound runs after the route lookup on the VM's tap, inbound before it on
+ * the external network's uplink, so the security groups of the VM's tap
+ * always see the fixed address, as in Neutron. */
+#ifndef NT_BPF_NAT_H
+#define NT_BPF_NAT_H
+
+#include "l3.h"
+#include "maps.h"
+#include "tc.h"
+
+#define NT_NAT_IP_OFF sizeof(struct ethhdr)
+#define NT_SNAT_TRIES 32 /* ports probed per new flow before nat-exhausted */
+
+/* Where a packet's ports (or ICMP echo id) and L4 checksum are. */
+struct nt_nat_l4 {
+	__u32 l4_off;
+	__u32 csum_off; /* 0: no L4 header to fix (a later fragment, another protocol) */
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 has_ports; /* TCP/UDP ports or an ICMP echo id: SNAT can bind it */
+	__u8 tcp_flags;
+	__u8 icmp_type;
+};
+
+NT_INLINE int nt_nat_parse(struct __sk_buff *skb, const struct iphdr *ip, struct nt_nat_l4 *l4)
+{
+	__u8 icmp_type;
+	__be16 ports[2];
+
+	l4->proto = ip->protocol;
+	l4->l4_off = NT_NAT_IP_OFF + ip->ihl * 4;
+	if (ip->frag_off & bpf_htons(0x1fff))
+		return 0; /* a later fragment: addresses only */
+	switch (ip->protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if (bpf_skb_load_bytes(skb, l4->l4_off, ports, sizeof(ports)) < 0)
+			return -NT_DROP_MALFORMED;
+		l4->sport = ports[0];
+		l4->dport = ports[1];
+		l4->csum_off = l4->l4_off + (ip->protocol == IPPROTO_TCP ? 16 : 6);
+		if (ip->protocol == IPPROTO_TCP && bpf_skb_load_bytes(skb, l4->l4_off + 13, &l4->tcp_flags, 1) < 0)
+			return -NT_DROP_MALFORMED;
+		l4->has_ports = 1;
+		return 0;
+	case IPPROTO_ICMP:
+		if (bpf_skb_load_bytes(skb, l4->l4_off, &icmp_type, 1) < 0 ||
+		    bpf_skb_load_bytes(skb, l4->l4_off + 4, ports, 2) < 0)
+			return -NT_DROP_MALFORMED;
+		l4->icmp_type = icmp_type;
+		/* The ICMP checksum has no pseudo-header: an address change
+		 * leaves it alone; only an echo id change touches it. */
+		if (icmp_type == ICMP_ECHO || icmp_type == ICMP_ECHOREPLY) {
+			l4->sport = l4->dport = ports[0];
+			l4->csum_off = l4->l4_off + 2;
+			l4->has_ports = 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Rewrites the source (src = 1) or destination address, and the port on the
+ * same side (or the ICMP echo id), with incremental checksum updates that
+ * also hold for checksums the VM left to offload (CHECKSUM_PARTIAL). */
+NT_INLINE int nt_nat_rewrite(struct __sk_buff *skb, const struct nt_nat_l4 *l4, int src, __be32 old_ip,
+			     __be32 new_ip, __be16 old_port, __be16 new_port)
+{
+	const __u32 ip_off = NT_NAT_IP_OFF + (src ? offsetof(struct iphdr, saddr) : offsetof(struct iphdr, daddr));
+	const __u64 mangled0 = l4->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	const int pseudo = l4->proto == IPPROTO_TCP || l4->proto == IPPROTO_UDP;
+
+	if (l4->csum_off && pseudo &&
+	    bpf_l4_csum_replace(skb, l4->csum_off, old_ip, new_ip, BPF_F_PSEUDO_HDR | mangled0 | sizeof(new_ip)) < 0)
+		return -1;
+	if (l4->csum_off && old_port != new_port) {
+		__u32 port_off = l4->proto == IPPROTO_ICMP ? l4->l4_off + 4 : l4->l4_off + (src ? 0 : 2);
+
+		if (bpf_l4_csum_replace(skb, l4->csum_off, old_port, new_port, mangled0 | sizeof(new_port)) < 0 ||
+		    bpf_skb_store_bytes(skb, port_off, &new_port, sizeof(new_port), 0) < 0)
+			return -1;
+	}
+	if (bpf_l3_csum_replace(skb, NT_NAT_IP_OFF + offsetof(struct iphdr, check), old_ip, new_ip, sizeof(new_ip)) < 0 ||
+	    bpf_skb_store_bytes(skb, ip_off, &new_ip, sizeof(new_ip), 0) < 0)
+		return -1;
+	return 0;
+}
+
+/* Keys and entries of the routing/NAT stage, off the 512-byte stack: these
+ * run at the bottom of the tap program's deepest call chain. Per CPU; the
+ * functions that share it use disjoint members. */
+struct nt_l3_scratch {
+	struct nt_route_key rk;
+	struct nt_neigh_key nk;
+	struct nt_fip_key fk;
+	struct nt_nat_key key;
+	struct nt_nat_key in;
+	struct nt_nat_entry ie;
+	struct nt_nat_entry oe;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_l3_scratch);
+} nt_l3_scratch SEC(".maps");
+
+NT_INLINE struct nt_l3_scratch *nt_l3_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nt_l3_scratch, &zero);
+}
+
+/* A new SNAT binding: an external port from this host's slice, probed from a
+ * per-flow starting point; the inbound entry is inserted with BPF_NOEXIST,
+ * so a port another flow holds (to the same remote) is never taken over. */
+NT_INLINE struct nt_nat_entry *nt_snat_bind(struct nt_l3_scratch *x, const struct nt_snat *sn, __u32 hash,
+					    __u64 now)
+{
+	const struct nt_nat_key *out = &x->key;
+	struct nt_nat_key *in = &x->in;
+	__u32 range = (__u32)sn->port_max - sn->port_min + 1;
+	int i;
+
+	if (sn->port_max < sn->port_min)
+		return NULL;
+	__builtin_memset(in, 0, sizeof(*in));
+	in->router_id = out->router_id;
+	in->proto = out->proto;
+	in->dir = NT_NAT_IN;
+	in->src = out->dst;
+	in->dst = sn->ext_ip;
+	in->sport = out->dport;
+	__builtin_memset(&x->ie, 0, sizeof(x->ie));
+	x->ie.addr = out->src;
+	x->ie.port = out->sport;
+	__builtin_memset(&x->oe, 0, sizeof(x->oe));
+	x->oe.addr = sn->ext_ip;
+	x->oe.seen_ns = now;
+	for (i = 0; i < NT_SNAT_TRIES; i++) {
+		__be16 port = bpf_htons((__u16)(sn->port_min + (hash + i) % range));
+
+		in->dport = port;
+		if (out->proto == IPPROTO_ICMP)
+			in->sport = port; /* echo replies carry the id in both */
+		if (bpf_map_update_elem(&nt_nat, in, &x->ie, BPF_NOEXIST) != 0)
+			continue;
+		x->oe.port = port;
+		if (bpf_map_update_elem(&nt_nat, out, &x->oe, BPF_NOEXIST) != 0)
+			bpf_map_delete_elem(&nt_nat, in); /* another CPU bound this flow first */
+		return bpf_map_lookup_elem(&nt_nat, out);
+	}
+	return NULL;
+}
+
+/* Outbound, after the route chose the router's gateway: the floating IP of
+ * the source if it has one, else the router's SNAT binding of the flow, else
+ * (SNAT disabled) nothing. 0 or -(drop reason). */
+NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
+{
+	struct nt_l3_scratch *x = nt_l3_scratch_get();
+	struct nt_nat_l4 l4 = {};
+	struct nt_nat_entry *e;
+	struct nt_snat *sn;
+	struct nt_fip *fip;
+	struct iphdr ip;
+	int r;
+
+	if (!skb || !x || bpf_skb_load_bytes(skb, NT_NAT_IP_OFF, &ip, sizeof(ip)) < 0)
+		return -NT_DROP_MALFORMED;
+	r = nt_nat_parse(skb, &ip, &l4);
+	if (r < 0)
+		return r;
+	__builtin_memset(&x->fk, 0, sizeof(x->fk));
+	x->fk.router_id = router_id;
+	x->fk.dir = NT_NAT_OUT;
+	nt_ip_from_v4(&x->fk.addr, ip.saddr);
+	fip = bpf_map_lookup_elem(&nt_fips, &x->fk);
+	if (fip)
+		return nt_nat_rewrite(skb, &l4, 1, ip.saddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 0;
+
+	sn = bpf_map_lookup_elem(&nt_snat, &router_id);
+	if (!sn)
+		return 0; /* enable_snat off: routed with the fixed address */
+	if (!l4.has_ports)
+		return -NT_DROP_NO_NAT_BINDING; /* SNAT needs ports (or an echo id) */
+	__builtin_memset(&x->key, 0, sizeof(x->key));
+	x->key.router_id = router_id;
+	x->key.dir = NT_NAT_OUT;
+	x->key.proto = ip.protocol;
+	nt_ip_from_v4(&x->key.src, ip.saddr);
+	nt_ip_from_v4(&x->key.dst, ip.daddr);
+	x->key.sport = l4.sport;
+	x->key.dport = l4.dport;
+	e = bpf_map_lookup_elem(&nt_nat, &x->key);
+	if (!e) {
+		if (nt_tc_tracing(skb))
+			return 0; /* trace: no binding is made; the packet shows untranslated */
+		e = nt_snat_bind(x, sn, bpf_get_hash_recalc(skb), bpf_ktime_get_ns());
+		if (!e)
+			return -NT_DROP_NAT_EXHAUSTED;
+	}
+	if (!nt_tc_tracing(skb)) {
+		e->seen_ns = bpf_ktime_get_ns();
+		nt_counter_add_atomic(&e->counter, skb->len);
+		if (l4.tcp_flags & (NT_TCP_FIN | NT_TCP_RST))
+			e->state = NT_NAT_CLOSING;
+	}
+	return nt_nat_rewrite(skb, &l4, 1, ip.saddr, e->addr.w[3], l4.sport, e->port) < 0 ? -NT_DROP_MALFORMED : 0;
+}
+
+/* Inbound on the external network, to the router's gateway MAC: a floating
+ * IP goes to its fixed IP, a SNAT binding back to its flow. 1 = translated,
+ * 0 = neither (perhaps the router's own address), or -(drop reason). */
+NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
+{
+	struct nt_l3_scratch *x = nt_l3_scratch_get();
+	struct nt_nat_l4 l4 = {};
+	struct nt_nat_entry *e;
+	struct nt_fip *fip;
+	struct iphdr ip;
+	int r;
+
+	if (!skb || !x || bpf_skb_load_bytes(skb, NT_NAT_IP_OFF, &ip, sizeof(ip)) < 0)
+		return -NT_DROP_MALFORMED;
+	r = nt_nat_parse(skb, &ip, &l4);
+	if (r < 0)
+		return r;
+	__builtin_memset(&x->fk, 0, sizeof(x->fk));
+	x->fk.router_id = router_id;
+	x->fk.dir = NT_NAT_IN;
+	nt_ip_from_v4(&x->fk.addr, ip.daddr);
+	fip = bpf_map_lookup_elem(&nt_fips, &x->fk);
+	if (fip)
+		return nt_nat_rewrite(skb, &l4, 0, ip.daddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 1;
+	if (!l4.has_ports)
+		return 0;
+	__builtin_memset(&x->key, 0, sizeof(x->key));
+	x->key.router_id = router_id;
+	x->key.dir = NT_NAT_IN;
+	x->key.proto = ip.protocol;
+	nt_ip_from_v4(&x->key.src, ip.saddr);
+	nt_ip_from_v4(&x->key.dst, ip.daddr);
+	x->key.sport = l4.sport;
+	x->key.dport = l4.dport;
+	e = bpf_map_lookup_elem(&nt_nat, &x->key);
+	if (!e) {
+		/* To the SNAT address but no binding (expired, or never made):
+		 * only a ping of the router itself is due an answer. */
+		struct nt_snat *sn = bpf_map_lookup_elem(&nt_snat, &router_id);
+
+		if (sn && sn->ext_ip.w[3] == ip.daddr && !(ip.protocol == IPPROTO_ICMP && l4.icmp_type == ICMP_ECHO))
+			return -NT_DROP_NO_NAT_BINDING;
+		return 0;
+	}
+	if (!nt_tc_tracing(skb)) {
+		e->seen_ns = bpf_ktime_get_ns();
+		nt_counter_add_atomic(&e->counter, skb->len);
+	}
+	return nt_nat_rewrite(skb, &l4, 0, ip.daddr, e->addr.w[3], l4.dport, e->port) < 0 ? -NT_DROP_MALFORMED : 1;
+}
+
+#endif
