@@ -3,11 +3,11 @@
 //
 // State: tests/fixtures/packet-route.json (the packet tests' routing state).
 // router-1 has interfaces on net-a (10.1.0.1, after an IPv6 address),
-// net-b (10.2.0.1) and net-small (10.4.0.1), and four static routes: one via
-// a VM on net-b, one via an address on no connected subnet, one with the
-// prefix of a connected subnet, one IPv6 default. router-2 has one interface,
-// on net-c. h1 has VMs on all four networks, h2 on net-a and net-b, h3 only
-// on net-a.
+// net-b (10.2.0.1) and net-small (10.4.0.1), and five static routes: via a
+// VM on net-b, via router-3's address on net-b, via an address on no
+// connected subnet, one with the prefix of a connected subnet, and an IPv6
+// default. router-2 has one interface, on net-c; router-3 one, on net-b.
+// h1 has VMs on all four networks, h2 on net-a and net-b, h3 only on net-a.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -24,7 +24,7 @@ using namespace neutrino;
 namespace {
 
 constexpr uint32_t kNetA = 0x0e7a0001, kNetB = 0x0e7a0002, kNetSmall = 0x0e7a0003, kNetC = 0x0e7a0004;
-constexpr uint32_t kRouter1 = 0xf07a0001, kRouter2 = 0xf07a0002;
+constexpr uint32_t kRouter1 = 0xf07a0001, kRouter2 = 0xf07a0002, kRouter3 = 0xf07a0003;
 
 // A router interface of the fixture: its router, network, MAC, first IPv4
 // address and connected /24.
@@ -38,6 +38,7 @@ constexpr Iface kR1A{kRouter1, kNetA, "fa:16:3e:7a:aa:01", "10.1.0.1", "10.1.0.0
 constexpr Iface kR1B{kRouter1, kNetB, "fa:16:3e:7a:aa:02", "10.2.0.1", "10.2.0.0"};
 constexpr Iface kR1Small{kRouter1, kNetSmall, "fa:16:3e:7a:aa:03", "10.4.0.1", "10.4.0.0"};
 constexpr Iface kR2C{kRouter2, kNetC, "fa:16:3e:7a:cc:01", "10.3.0.1", "10.3.0.0"};
+constexpr Iface kR3B{kRouter3, kNetB, "fa:16:3e:7a:bb:02", "10.2.0.2", "10.2.0.0"};
 
 State fixture() { return load_state_file(std::string(NT_FIXTURES) + "/packet-route.json"); }
 
@@ -128,8 +129,8 @@ TEST(CompileRouter, RouterInterfaceMacsAreRouterFdbEntries) {
     const auto e = compiled(fixture(), "h1");
     // r1-a holds 2001:db8:1::1 before 10.1.0.1: its errors come from the
     // first IPv4 address. r1-small is a legacy (non-DVR) router interface.
-    for (const Iface& i : {kR1A, kR1B, kR1Small, kR2C}) expect_router_mac(e, i);
-    EXPECT_EQ(router_fdb_entries(e), 4u);
+    for (const Iface& i : {kR1A, kR1B, kR1Small, kR2C, kR3B}) expect_router_mac(e, i);
+    EXPECT_EQ(router_fdb_entries(e), 5u);
     // A router MAC lives on its own network only.
     EXPECT_FALSE(e.fdb.count(fdb_key(kNetB, kR1A.mac)));
     EXPECT_FALSE(e.fdb.count(fdb_key(kNetA, kR2C.mac)));
@@ -145,14 +146,15 @@ TEST(CompileRouter, GatewayAddressesAreRouterNeighbours) {
         EXPECT_EQ(it->second.flags, NT_NEIGH_ROUTER);
         EXPECT_EQ(it->second.port_tag, 0u) << "a gateway is no port of this host";
     };
-    for (const Iface& i : {kR1A, kR1B, kR1Small, kR2C}) expect_gateway(i.net, i.ip, i.mac);
+    for (const Iface& i : {kR1A, kR1B, kR1Small, kR2C, kR3B}) expect_gateway(i.net, i.ip, i.mac);
     expect_gateway(kNetA, "2001:db8:1::1", kR1A.mac);
     EXPECT_FALSE(e.neigh.count(neigh_key(kNetB, kR1A.ip))) << "a gateway answers on its own network only";
 }
 
 TEST(CompileRouter, ConnectedSubnetsRouteToTheirNetworkWithTheRouterMacThere) {
     const auto e = compiled(fixture(), "h1");
-    for (const Iface& i : {kR1A, kR1B, kR1Small, kR2C}) expect_connected(e, i);
+    // router-1 and router-3 share net-b: each has 10.2.0.0/24 in its own table.
+    for (const Iface& i : {kR1A, kR1B, kR1Small, kR2C, kR3B}) expect_connected(e, i);
 }
 
 TEST(CompileRouter, StaticRouteGoesViaItsNexthopOnTheConnectedSubnet) {
@@ -163,6 +165,12 @@ TEST(CompileRouter, StaticRouteGoesViaItsNexthopOnTheConnectedSubnet) {
     EXPECT_EQ(it->second.flags, unsigned(NT_ROUTE_VIA));
     EXPECT_TRUE(same_ip(it->second.nexthop, "10.2.0.254"));
     EXPECT_TRUE(same_mac(it->second.mac, kR1B.mac)) << "router-1's MAC on net-b";
+    // Via another router's address: a route like any other here.
+    auto via_r3 = e.routes.find(route_key(kRouter1, "10.50.0.0", 16));
+    ASSERT_NE(via_r3, e.routes.end());
+    EXPECT_EQ(via_r3->second.flags, unsigned(NT_ROUTE_VIA));
+    EXPECT_EQ(via_r3->second.net_id, kNetB);
+    EXPECT_TRUE(same_ip(via_r3->second.nexthop, kR3B.ip));
 }
 
 TEST(CompileRouter, StaticRouteKeyHasTheHostBitsCleared) {
@@ -201,9 +209,11 @@ TEST(CompileRouter, RouteTablesHoldExactlyTheRoutableIpv4Prefixes) {
         EXPECT_GE(k.prefixlen, 32u + 96u) << "shorter than any IPv4 prefix: covers IPv4-mapped addresses";
         EXPECT_TRUE(k.dst.w[0] == 0 && k.dst.w[1] == 0 && k.dst.w[2] == htonl(0xffff)) << "not IPv4-mapped";
     }
-    // router-1: three connected subnets + 10.9.0.0/24; router-2: one.
-    EXPECT_EQ(routes_of(e, kRouter1), 4u);
+    // router-1: three connected subnets, 10.9.0.0/24 and 10.50.0.0/16;
+    // router-2 and router-3: one each.
+    EXPECT_EQ(routes_of(e, kRouter1), 5u);
     EXPECT_EQ(routes_of(e, kRouter2), 1u);
+    EXPECT_EQ(routes_of(e, kRouter3), 1u);
 }
 
 TEST(CompileRouter, AdminDownRouterCompilesNothing) {
@@ -242,15 +252,20 @@ TEST(CompileRouter, AdminDownInterfaceCompilesNothingForThatInterface) {
         expect_router_mac(e, i);
         expect_connected(e, i);
     }
-    EXPECT_EQ(routes_of(e, kRouter1), 3u);
+    EXPECT_EQ(routes_of(e, kRouter1), 3u) << "10.1.0.0/24, 10.4.0.0/24, 10.2.0.0/24 via a1";
 }
 
 TEST(CompileRouter, RouterWithoutAnInterfaceOnALocalVmNetworkCompilesNothingThere) {
-    // h3's only VM is on net-a; router-2 (net-c only) does not serve h3.
+    // h3's only VM is on net-a; router-2 (net-c only) does not serve h3,
+    // nor does router-3, whose net-b h3 reaches only through router-1.
     const auto e = compiled(fixture(), "h3");
-    EXPECT_EQ(routes_of(e, kRouter2), 0u);
-    EXPECT_FALSE(e.router_info.count(kRouter2));
+    for (uint32_t r : {kRouter2, kRouter3}) {
+        EXPECT_EQ(routes_of(e, r), 0u) << r;
+        EXPECT_FALSE(e.router_info.count(r)) << r;
+    }
     expect_absent(e, kR2C);
+    EXPECT_FALSE(e.fdb.count(fdb_key(kR3B.net, kR3B.mac)));
+    EXPECT_FALSE(e.neigh.count(neigh_key(kR3B.net, kR3B.ip)));
     EXPECT_FALSE(e.nets.count(nt_net_key{kNetC}));
     // A host with no VM at all routes for nobody.
     State s = fixture();
@@ -292,11 +307,12 @@ TEST(CompileRouter, HostWithVmsOnOneNetworkReachesThePortsBehindItsRouter) {
 
 TEST(CompileRouter, RouterInfoKeepsIdAndName) {
     const auto e = compiled(fixture(), "h1");
-    ASSERT_EQ(e.router_info.size(), 2u);
+    ASSERT_EQ(e.router_info.size(), 3u);
     EXPECT_STREQ(e.router_info.at(kRouter1).id, "f07a0001-0000-4000-8000-0000000000a1");
     EXPECT_STREQ(e.router_info.at(kRouter1).name, "router-1");
     EXPECT_STREQ(e.router_info.at(kRouter2).id, "f07a0002-0000-4000-8000-0000000000a2");
     EXPECT_STREQ(e.router_info.at(kRouter2).name, "router-2");
+    EXPECT_STREQ(e.router_info.at(kRouter3).name, "router-3");
 }
 
 TEST(CompileRouter, RouterInterfaceBoundToAnotherHostIsStillTheRouterHere) {
