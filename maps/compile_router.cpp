@@ -108,6 +108,7 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             // The gateway answers ARP (and ICMP echo) on every host.
             add_port_neighbours(p, in.net_id, NT_NEIGH_ROUTER, 0, e);
             for (const Subnet* s : in.subnets) {
+                if (!s->cidr.addr.is_v4()) continue;  // IPv4 only: see the static routes
                 e.routes[route_key(rid, s->cidr)] = route_value(in, NT_ROUTE_CONNECTED);
                 // The default route: the external subnet's gateway.
                 if (in.external && s->gateway_ip && s->gateway_ip->is_v4()) {
@@ -118,8 +119,12 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             }
         }
         // Static routes: via a next hop on one of the connected subnets
-        // (validation rejects others); connected routes win on equal prefix.
+        // (others are not compiled); connected routes win on equal prefix.
+        // IPv4 only, as the datapath routes: nt_routes keys an IPv4 prefix
+        // as IPv4-mapped IPv6 with no family of its own, so an IPv6 prefix
+        // there (::/0 above all) would match IPv4 destinations.
         for (const auto& rt : router.routes) {
+            if (!rt.destination.addr.is_v4()) continue;
             for (const auto& in : ifaces) {
                 auto on_link = std::find_if(in.subnets.begin(), in.subnets.end(),
                                             [&](const Subnet* s) { return s->cidr.contains(rt.nexthop); });

@@ -123,7 +123,10 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	else
 		nt_ip_from_v4(&nk->ip, ip.daddr);
 	nb = bpf_map_lookup_elem(&nt_neigh, nk);
-	if (nb && (nb->flags & NT_NEIGH_ROUTER))
+	/* For the router itself: a connected destination that is a router
+	 * address. (A static route's next hop being a router says nothing
+	 * about the destination.) */
+	if (nb && (nb->flags & NT_NEIGH_ROUTER) && !(rt->flags & NT_ROUTE_VIA))
 		return nt_tc_router_local(skb, &ip);
 	if (ip.ttl <= 1)
 		return nt_tc_icmp4_back(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, from, NT_DROP_TTL_EXCEEDED);

@@ -167,13 +167,19 @@ Bytes with_vlan_tag(const Bytes& frame, uint16_t vid) {
 
 // ---- interfaces ------------------------------------------------------------
 
-void inject(const std::string& ifname, const Bytes& frame) {
+int send_frame(const std::string& ifname, const Bytes& frame) {
     int fd = packet_socket(ifname);
     ssize_t n = send(fd, frame.data(), frame.size(), 0);
-    int err = errno;
+    int err = n < 0 ? errno : 0;
     close(fd);
-    errno = err;
-    if (n != static_cast<ssize_t>(frame.size())) throw_errno("send on " + ifname);
+    return err;
+}
+
+void inject(const std::string& ifname, const Bytes& frame) {
+    if (int err = send_frame(ifname, frame)) {
+        errno = err;
+        throw_errno("send on " + ifname);
+    }
 }
 
 // ---- environment -----------------------------------------------------------

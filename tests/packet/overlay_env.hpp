@@ -39,6 +39,11 @@ inline constexpr uint16_t kGreFlagKey = 0x2000;
 inline constexpr uint32_t kVxlanFlagI = 0x08000000;
 inline constexpr uint8_t kIpProtoGre = 47;
 
+// Segmentation ids of packet-overlay.json's networks.
+inline constexpr uint32_t kVni = 2002;     // VXLAN network "vx"
+inline constexpr uint32_t kGreKey = 1001;  // GRE network "gre"
+inline constexpr uint16_t kVlanId = 100;   // VLAN network "vlan" on physnet1
+
 // The outer IPv4 header fields of a tunnel packet (and, for VXLAN, the
 // UDP source port). Defaults are what Neutrino sends: DF, TTL 64, tos 0.
 // Start from outer() below: it names the four fields every packet needs.
@@ -74,7 +79,10 @@ Bytes with_vlan_tag(const Bytes& frame, uint16_t vid);
 Bytes concat(const Bytes& a, const Bytes& b);
 
 // Sends frame out of ifname as is (an AF_PACKET socket): it arrives at the
-// other end of the veth as if it came off a wire.
+// other end of the veth as if it came off a wire. send_frame returns 0 or
+// the errno of send() (EINVAL: shorter than an Ethernet header; ENOBUFS: a
+// program on the way out dropped it); inject throws instead.
+int send_frame(const std::string& ifname, const Bytes& frame);
 void inject(const std::string& ifname, const Bytes& frame);
 
 class OverlayTest : public ::testing::Test {
@@ -96,10 +104,6 @@ protected:
     static inline const Mac kVtep2Mac{"02:00:00:00:02:02"};   // neighbour entry of 192.0.2.2
     static inline const Mac kVtep3Mac{"02:00:00:00:02:03"};   // neighbour entry of 192.0.2.3
     static inline const Mac kStrangerMac{"02:00:00:00:02:99"};
-
-    static constexpr uint32_t kVni = 2002;     // network "vx"
-    static constexpr uint32_t kGreKey = 1001;  // network "gre"
-    static constexpr uint16_t kVlanId = 100;   // network "vlan"
 
     void SetUp() override;
     void TearDown() override;

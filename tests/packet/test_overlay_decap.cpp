@@ -300,5 +300,22 @@ TEST_F(OverlayDecap, VlanTagIsPoppedOnTheWayToTheTap) {
     EXPECT_EQ(total_drop_packets(), 0u) << "passed to the stack, not dropped";
 }
 
+TEST_F(OverlayDecap, TunnelPacketInAForeignVlanOfAPhysnetTrunkIsNotDecapsulated) {
+    // eth1 is physnet1's trunk: VLAN 100 is Neutrino's, VLAN 200 is not.
+    // A VXLAN packet to this host's tunnel address from a known VTEP's
+    // address, tagged 200, belongs to no network here: the stack (which has
+    // no VLAN 200 device) drops it. It must not become a frame of "vx".
+    const auto& a = port("vx-a");
+    Bytes inner = udp(port("vx-b"), a);
+    attach_tc(neutrino::kProgUplinkIngress, kPhys1, true);
+    Capture vm(a.peer), vm2(port("vx-a2").peer);
+    inject(kPhys1Peer, with_vlan_tag(vxlan_packet(from_h2(), kVni, inner), 200));
+    auto until = Capture::Clock::now() + Capture::kWait;
+    auto leaked = vm.frames(until);
+    EXPECT_TRUE(leaked.empty()) << "decapsulated from VLAN 200 into vx: " << leaked.size() << " frame(s) at vx-a";
+    EXPECT_TRUE(vm2.frames(until).empty());
+    EXPECT_EQ(uplink_stats(kPhys1).decap.packets, 0u);
+}
+
 }  // namespace
 }  // namespace nt_test

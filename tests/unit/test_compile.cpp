@@ -76,19 +76,24 @@ TEST(CompactIds, IdsSharingAUuidPrefixButNotUuidsHashApart) {
 TEST(Compile, ExampleOnCompute1HasOneEntrySetPerLocalVmPort) {
     auto r = compile(example(), compute1());
     // vm-a1 (GRE), vm-b1 (VXLAN), vm-p1 (VLAN) are bound to compute-1; the
-    // router ports and vm-a2 (compute-2) are not taps here. router-a's
-    // interface on tenant-a adds its MAC (FDB) and gateway IP (neighbour).
+    // router ports and vm-a2 (compute-2) are not taps here. router-a serves
+    // tenant-a, so this host also routes into its external network "public":
+    // + the network, the router MACs on tenant-a and public (FDB), the
+    // gateway 192.168.1.1, the external IP and vm-a1's floating IP (ARP).
     ASSERT_EQ(r.local_ports.size(), 3u);
     EXPECT_TRUE(r.pending_ports.empty());
     EXPECT_EQ(r.entries.ports.size(), 3u);
-    EXPECT_EQ(r.entries.nets.size(), 3u);
-    EXPECT_EQ(r.entries.fdb.size(), 4u);
+    EXPECT_EQ(r.entries.nets.size(), 4u);
+    EXPECT_EQ(r.entries.fdb.size(), 5u);
     EXPECT_EQ(r.entries.flood.size(), 3u);
-    EXPECT_EQ(r.entries.neigh.size(), 4u);
+    EXPECT_EQ(r.entries.neigh.size(), 6u);
     EXPECT_EQ(r.entries.router_info.size(), 1u);
-    EXPECT_EQ(r.entries.routes.size(), 1u);  // 192.168.1.0/24 connected
+    // 192.168.1.0/24 and 172.31.208.0/24 connected, default via 172.31.208.1
+    EXPECT_EQ(r.entries.routes.size(), 3u);
+    EXPECT_EQ(r.entries.snat.size(), 1u);
+    EXPECT_EQ(r.entries.fips.size(), 2u);  // 192.168.1.17 <-> 172.31.208.110
     EXPECT_EQ(r.entries.port_info.size(), 3u);
-    EXPECT_EQ(r.entries.net_info.size(), 3u);
+    EXPECT_EQ(r.entries.net_info.size(), 4u);
 }
 
 TEST(Compile, PortEntryCarriesNetworkMacFlagsMtuAndTag) {
@@ -161,8 +166,10 @@ TEST(Compile, OtherHostGetsOnlyItsOwnPorts) {
     ASSERT_EQ(r.local_ports.size(), 1u);
     EXPECT_EQ(r.local_ports[0].port_id, "d2ff0536-d1b5-4d95-8e4d-2a3b4c5d6e7f");
     // Fixed IPs only: the allowed-address-pair VIP 192.168.1.100 is answered
-    // by its owner. And the gateway 192.168.1.1: router-a serves this host too.
-    EXPECT_EQ(r.entries.neigh.size(), 2u);
+    // by its owner. And the gateway 192.168.1.1 and the external IP: router-a
+    // serves this host too (the floating IP is translated on compute-1 only).
+    EXPECT_EQ(r.entries.neigh.size(), 3u);
+    EXPECT_TRUE(r.entries.fips.empty());
 }
 
 TEST(Compile, IsDeterministic) {

@@ -70,8 +70,9 @@ TEST(Diff, RemovingAPortRemovesItsEntriesAndItsOnlyNetwork) {
     auto after = compile(s, compute1()).entries;
     Plan p = diff(before, after);
     EXPECT_EQ(p.writes(), 0u);
-    // port, port_info, fdb, neigh, flood slot, net, net_info
-    EXPECT_EQ(p.deletes(), 7u);
+    // port, port_info, fdb, neigh, flood slot, net, net_info; and the
+    // floating IP's two translations and its ARP entry
+    EXPECT_EQ(p.deletes(), 10u);
 }
 
 TEST(Apply, ReapplyingTheSameStateWritesNothing) {
