@@ -1,4 +1,7 @@
 // Inspection: everything `neutrino` shows comes from the pinned maps.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <map>
 #include <cstring>
@@ -28,6 +31,13 @@ IpAddr ip_of(const nt_ip& ip) {
     IpAddr a;
     std::copy(ip.b, ip.b + 16, a.b.begin());
     return a;
+}
+
+// The clock of bpf_ktime_get_ns(), for ages of datapath entries.
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 template <class V>
@@ -164,9 +174,7 @@ std::vector<CtRow> Instance::conntrack() const {
     Datapath& dp = datapath(false);
     MapEntries e = entries();
     BpfMap<nt_ct_key, nt_ct_entry> ct(dp.map_fd(kMapCt), kMapCt);
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // bpf_ktime_get_ns() clock
-    const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+    const uint64_t now = monotonic_ns();
     std::vector<CtRow> rows;
     ct.for_each([&](const nt_ct_key& k, const nt_ct_entry& v) {
         CtRow r;
@@ -330,6 +338,82 @@ std::vector<RouterRow> Instance::routers() const {
     for (auto& [rid, r] : by_id) rows.push_back(std::move(r));
     std::sort(rows.begin(), rows.end(),
               [](const RouterRow& a, const RouterRow& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+    return rows;
+}
+
+namespace {
+
+void router_names(const MapEntries& e, uint32_t rid, std::string& id, std::string& name) {
+    if (auto it = e.router_info.find(rid); it != e.router_info.end()) {
+        id = str_of(it->second.id, sizeof it->second.id);
+        name = str_of(it->second.name, sizeof it->second.name);
+    }
+}
+
+}  // namespace
+
+std::vector<NatRow> Instance::nat() const {
+    Datapath& dp = datapath(false);
+    MapEntries e = entries();
+    BpfMap<nt_nat_key, nt_nat_entry> nat(dp.map_fd(kMapNat), kMapNat);
+    const uint64_t now = monotonic_ns();
+    std::map<std::vector<uint8_t>, nt_nat_entry> in_entries;
+    auto bytes = [](const nt_nat_key& k) {
+        return std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&k), reinterpret_cast<const uint8_t*>(&k + 1));
+    };
+    std::vector<std::pair<nt_nat_key, nt_nat_entry>> outs;
+    nat.for_each([&](const nt_nat_key& k, const nt_nat_entry& v) {
+        if (k.dir == NT_NAT_IN) in_entries[bytes(k)] = v;
+        else outs.emplace_back(k, v);
+    });
+    std::vector<NatRow> rows;
+    for (const auto& [k, v] : outs) {
+        NatRow r;
+        router_names(e, k.router_id, r.router, r.router_name);
+        r.proto = k.proto;
+        r.fixed = ip_of(k.src);
+        r.remote = ip_of(k.dst);
+        r.external = ip_of(v.addr);
+        r.fixed_port = ntohs(k.sport);
+        r.remote_port = ntohs(k.dport);
+        r.external_port = ntohs(v.port);
+        r.state = v.state;
+        r.out = v.counter;
+        uint64_t last = v.seen_ns;
+        // The IN entry the binding names (see nt_nat_gc_visit).
+        nt_nat_key in{};
+        in.router_id = k.router_id;
+        in.proto = k.proto;
+        in.dir = NT_NAT_IN;
+        in.src = k.dst;
+        in.dst = v.addr;
+        in.sport = k.proto == IPPROTO_ICMP ? v.port : k.dport;
+        in.dport = v.port;
+        if (auto it = in_entries.find(bytes(in)); it != in_entries.end()) {
+            r.in = it->second.counter;
+            last = std::max<uint64_t>(last, it->second.seen_ns);
+        }
+        r.idle_ns = now > last ? now - last : 0;
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const NatRow& a, const NatRow& b) {
+        return std::tie(a.router_name, a.external, a.external_port) < std::tie(b.router_name, b.external, b.external_port);
+    });
+    return rows;
+}
+
+std::vector<FipRow> Instance::fips() const {
+    MapEntries e = entries();
+    std::vector<FipRow> rows;
+    for (const auto& [k, v] : e.fips) {
+        if (k.dir != NT_NAT_IN) continue;
+        FipRow r;
+        router_names(e, k.router_id, r.router, r.router_name);
+        r.floating = ip_of(k.addr);
+        r.fixed = ip_of(v.addr);
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const FipRow& a, const FipRow& b) { return a.floating < b.floating; });
     return rows;
 }
 

@@ -121,6 +121,23 @@ struct RouterRow {
     size_t routes = 0;
 };
 
+// A SNAT binding (both directions of one flow) with its counters.
+struct NatRow {
+    std::string router, router_name;
+    uint8_t proto = 0;
+    IpAddr fixed, external, remote;
+    uint16_t fixed_port = 0, external_port = 0, remote_port = 0;  // ICMP: echo ids
+    uint8_t state = 0;  // enum nt_nat_state
+    uint64_t idle_ns = 0;
+    nt_counter out{}, in{};
+};
+
+// A floating IP this host translates.
+struct FipRow {
+    std::string router, router_name;
+    IpAddr floating, fixed;
+};
+
 struct DropRow {
     uint32_t reason = 0;
     std::string name, description;
@@ -158,6 +175,8 @@ public:
     TunnelView tunnels() const;  // id, id prefix, name or tap
     std::vector<RouterRow> routers() const;
     std::vector<RouteRow> routes() const;
+    std::vector<NatRow> nat() const;
+    std::vector<FipRow> fips() const;
     MapEntries entries() const;
 
 private:

@@ -53,6 +53,10 @@ std::pair<uint16_t, uint16_t> snat_port_slice(const State& state, const Router& 
     return {static_cast<uint16_t>(first), static_cast<uint16_t>(last)};
 }
 
+bool is_snat_owner(const State& state, const Router& router, const std::string& host) {
+    return snat_port_slice(state, router, host).first == NT_SNAT_PORT_MIN;
+}
+
 void compile_router_nat(const State& state, const RouterGateway& gw, const std::string& host, MapEntries& e) {
     const auto ext = external_ip(gw);
     if (!ext) return;

@@ -25,6 +25,11 @@ struct RouterGateway {
 // hosts sharing the external address never pick the same port.
 std::pair<uint16_t, uint16_t> snat_port_slice(const State& state, const Router& router, const std::string& host);
 
+// The host that answers ARP for the router's external (SNAT) address: the
+// first of those hosts. One owner keeps the upstream's view of the gateway
+// MAC on one port (see docs/design.md on multi-host SNAT).
+bool is_snat_owner(const State& state, const Router& router, const std::string& host);
+
 // nt_snat (enable_snat) and, for floating IPs whose port is bound to this
 // host (translated where the VM runs, as DVR does), nt_fips both ways plus
 // the ARP answer for the floating IP on the external network.

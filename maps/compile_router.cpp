@@ -105,8 +105,10 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             if (auto ip = first_v4(p)) fv.router_ip = ip->to_abi();
             e.fdb[fk] = fv;
 
-            // The gateway answers ARP (and ICMP echo) on every host.
-            add_port_neighbours(p, in.net_id, NT_NEIGH_ROUTER, 0, e);
+            // The gateway answers ARP (and ICMP echo) on every host; the
+            // external address only on its owner.
+            if (!in.external || is_snat_owner(state, router, host))
+                add_port_neighbours(p, in.net_id, NT_NEIGH_ROUTER, 0, e);
             for (const Subnet* s : in.subnets) {
                 if (!s->cidr.addr.is_v4()) continue;  // IPv4 only: see the static routes
                 e.routes[route_key(rid, s->cidr)] = route_value(in, NT_ROUTE_CONNECTED);

@@ -54,9 +54,59 @@ std::string ips_text(const std::vector<IpAddr>& ips) {
     return s;
 }
 
+const char* proto_name(uint8_t p) { return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "?"; }
+const char* nat_state_name(uint8_t s) {
+    return s == NT_NAT_CLOSING ? "closing" : "active";
+}
+
+int print_nat(const Globals& g, const std::vector<NatRow>& rows) {
+    if (g.json()) {
+        json a = json::array();
+        for (const auto& r : rows)
+            a.push_back({{"router", r.router}, {"router_name", r.router_name}, {"proto", proto_name(r.proto)},
+                         {"fixed", r.fixed.str()}, {"fixed_port", r.fixed_port}, {"external", r.external.str()},
+                         {"external_port", r.external_port}, {"remote", r.remote.str()},
+                         {"remote_port", r.remote_port}, {"state", nat_state_name(r.state)},
+                         {"idle_seconds", r.idle_ns / 1000000000ull},
+                         {"out_packets", r.out.packets}, {"out_bytes", r.out.bytes},
+                         {"in_packets", r.in.packets}, {"in_bytes", r.in.bytes}});
+        print_json(a);
+        return 0;
+    }
+    TextTable t({"ROUTER", "PROTO", "FIXED", "EXTERNAL", "REMOTE", "STATE", "IDLE", "OUT-PKTS", "IN-PKTS"});
+    for (const auto& r : rows)
+        t.add({r.router_name.empty() ? r.router : r.router_name, proto_name(r.proto),
+               r.fixed.str() + ":" + std::to_string(r.fixed_port),
+               r.external.str() + ":" + std::to_string(r.external_port),
+               r.remote.str() + ":" + std::to_string(r.remote_port), nat_state_name(r.state),
+               std::to_string(r.idle_ns / 1000000000ull) + "s", std::to_string(r.out.packets),
+               std::to_string(r.in.packets)});
+    std::cout << t.str();
+    return 0;
+}
+
+int print_fips(const Globals& g, const std::vector<FipRow>& rows) {
+    if (g.json()) {
+        json a = json::array();
+        for (const auto& r : rows)
+            a.push_back({{"router", r.router}, {"router_name", r.router_name}, {"floating_ip", r.floating.str()},
+                         {"fixed_ip", r.fixed.str()}});
+        print_json(a);
+        return 0;
+    }
+    TextTable t({"FLOATING IP", "FIXED IP", "ROUTER"});
+    for (const auto& r : rows) t.add({r.floating.str(), r.fixed.str(), r.router_name.empty() ? r.router : r.router_name});
+    std::cout << t.str();
+    return 0;
+}
+
 }  // namespace
 
-bool RouterCommands::given() const { return (router && router->parsed()) || (route && route->parsed()); }
+bool RouterCommands::given() const {
+    for (const CLI::App* c : {router, route, nat, fip})
+        if (c && c->parsed()) return true;
+    return false;
+}
 
 std::unique_ptr<RouterCommands> add_router_commands(CLI::App& app) {
     auto c = std::make_unique<RouterCommands>();
@@ -69,6 +119,12 @@ std::unique_ptr<RouterCommands> add_router_commands(CLI::App& app) {
     c->route->require_subcommand(1);
     c->route_list = c->route->add_subcommand("list", "Every route (connected subnets and static routes), longest prefix first");
     c->route_list->add_option("--router", c->ref, "Only this router (id, id prefix or name)");
+    c->nat = app.add_subcommand("nat", "Default SNAT bindings (per flow, with counters)");
+    c->nat->require_subcommand(1);
+    c->nat_list = c->nat->add_subcommand("list", "Every SNAT binding: fixed -> external address:port, remote, idle time");
+    c->fip = app.add_subcommand("fip", "Floating IPs this host translates (stateless 1:1)");
+    c->fip->require_subcommand(1);
+    c->fip_list = c->fip->add_subcommand("list", "Floating IP <-> fixed IP, per router");
     c->route->footer("\nA frame a VM sends to its gateway MAC is routed on the VM's own host: longest prefix\n"
                      "match in its router's table, then the egress network's L2 path (local tap or tunnel).");
     return c;
@@ -76,6 +132,8 @@ std::unique_ptr<RouterCommands> add_router_commands(CLI::App& app) {
 
 int run_router_commands(const Globals& g, const RouterCommands& c) {
     Instance inst(g.instance_options());
+    if (c.nat_list->parsed()) return print_nat(g, inst.nat());
+    if (c.fip_list->parsed()) return print_fips(g, inst.fips());
     auto routes = inst.routes();
     if (!c.ref.empty())
         std::erase_if(routes, [&](const RouteRow& r) { return !matches(c.ref, r.router, r.router_name); });

@@ -1,5 +1,6 @@
-// `neutrino router list|show` and `neutrino route list`: the distributed
-// routers this host routes for, as the datapath holds them (tools/cli_router.cpp).
+// `neutrino router list|show`, `route list`, `nat list` and `fip list`: the
+// distributed routers this host routes for and their NAT, as the datapath
+// holds them (tools/cli_router.cpp).
 #pragma once
 
 #include <memory>
@@ -19,6 +20,10 @@ struct RouterCommands {
     CLI::App* show = nullptr;        // `router show ROUTER`
     CLI::App* route = nullptr;       // `route`
     CLI::App* route_list = nullptr;  // `route list [--router R]`
+    CLI::App* nat = nullptr;         // `nat`
+    CLI::App* nat_list = nullptr;    // `nat list`
+    CLI::App* fip = nullptr;         // `fip`
+    CLI::App* fip_list = nullptr;    // `fip list`
     std::string ref;                 // ROUTER / --router: id, id prefix or name
     bool given() const;
 };

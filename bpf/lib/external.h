@@ -35,9 +35,14 @@ NT_INLINE void nt_ext_learn(__u32 net_id, const struct nt_arp *arp)
 	bpf_map_update_elem(&nt_ext_neigh, &k, &v, BPF_ANY);
 }
 
+/* Padded to Ethernet's 60-byte minimum. That length also matters to the
+ * kernel: bpf_skb_change_tail refuses to cut an skb whose checksum the VM
+ * left to offload (CHECKSUM_PARTIAL) in front of that checksum field, and a
+ * TCP segment's is at byte 50. */
 struct nt_arp_frame {
 	struct ethhdr eth;
 	struct nt_arp arp;
+	__u8 pad[18];
 } __attribute__((packed));
 
 /* Rewrites skb into a broadcast ARP request "who has target, tell ip/mac". */

@@ -20,9 +20,17 @@ done
 PFX="nte$$$(printf '%04x' $((RANDOM)))"
 NT_PIDS=()
 
+kill_tree() {
+  local child
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
 cleanup() {
   local rc=$?
-  for pid in "${NT_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A background `in_ns cmd &` is a subshell whose child is the command:
+  # end the whole tree of each process this test started.
+  for pid in "${NT_PIDS[@]}"; do kill_tree "$pid"; done
   # The instance of a one-host sandbox is $PFX, those of several hosts $PFX-<host>.
   for inst in "$PFX" $(ls /sys/fs/bpf/neutrino 2>/dev/null | grep "^$PFX-" || true); do
     "$NEUTRINO" --instance "$inst" destroy >/dev/null 2>&1 || true
@@ -109,4 +117,15 @@ wait_listen() {  # ns port
     sleep 0.1
   done
   fail "nothing listens on $2 in $1"
+}
+
+# TCP throughput from one VM namespace to a server address in another, as
+# bit/s (0 on failure): a one-shot iperf3 server, a 2-second bounded client.
+iperf_bps() {
+  local client=$1 server=$2 addr=$3
+  in_ns "$server" timeout 20 iperf3 -s -1 -B "$addr" >/dev/null 2>&1 &
+  NT_PIDS+=($!)
+  sleep 0.5
+  in_ns "$client" timeout 20 iperf3 -c "$addr" -t 2 -J 2>/dev/null | python3 -c '
+import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' || echo 0
 }

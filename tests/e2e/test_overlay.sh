@@ -51,11 +51,7 @@ for vm in gre-a vx-a; do
 done
 for pair in "gre-a gre-b 192.168.1.18" "vx-a vx-b 192.168.1.18" "vlan-a vlan-b 10.100.0.11" "flat-a flat-b 10.200.0.11"; do
   set -- $pair
-  in_ns "$2" timeout 20 iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
-  NT_PIDS+=($!)
-  sleep 0.5
-  bps=$(in_ns "$1" timeout 20 iperf3 -c "$3" -t 2 -J 2>/dev/null | python3 -c '
-import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' || echo 0)
+  bps=$(iperf_bps "$1" "$2" "$3")
   [ "$bps" -gt 10000000 ] || fail "iperf3 $1 -> $2: $bps bit/s"
   echo "  iperf3 $1 -> $2: $((bps / 1000000)) Mbit/s"
 done
@@ -77,12 +73,8 @@ assert any(r.get("reason") == "mtu-exceeded" and r.get("packets", 0) >= 1 for r 
   || fail "mtu-exceeded not counted"
 # TCP from a VM whose MTU is too big still flows once PMTU discovery has run.
 in_ns vx-b ip link set eth0 mtu 1500
-in_ns vx-b timeout 20 iperf3 -s -1 -B 192.168.1.18 >/dev/null 2>&1 &
-NT_PIDS+=($!)
-sleep 0.5
 in_ns vx-a ip route flush cache
-bps=$(in_ns vx-a timeout 20 iperf3 -c 192.168.1.18 -t 2 -J 2>/dev/null | python3 -c '
-import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' || echo 0)
+bps=$(iperf_bps vx-a vx-b 192.168.1.18)
 [ "$bps" -gt 10000000 ] || fail "iperf3 with a VM MTU above the network MTU: $bps bit/s"
 in_ns vx-a ip link set eth0 mtu 1450
 in_ns vx-b ip link set eth0 mtu 1450

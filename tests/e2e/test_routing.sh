@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Distributed routing on two hosts: router-1 joins net-a (VXLAN) and net-b
-# (GRE), router-2 serves net-c alone. Every host routes for its own VMs: the
+# (GRE) and has an external gateway on the flat network "public" (SNAT, and
+# a floating IP for a1), router-2 serves net-c alone. Every host routes for its own VMs: the
 # gateway answers ARP and ping from BPF on each host, routed frames go to a
 # local tap or over the tunnel to the destination's host, TTL and
 # unreachable errors come back as ICMP, a static route leads through a VM,
@@ -36,11 +37,7 @@ ttl=$(in_ns a1 ping -c 1 -W 2 10.2.0.13 | sed -n 's/.*ttl=\([0-9]*\).*/\1/p')
 [ "$ttl" = 63 ] || fail "routed reply TTL $ttl, expected 63 (one router hop)"
 pass "subnets on two networks behind one router reach each other, one hop, across hosts"
 
-in_ns b2 timeout 20 iperf3 -s -1 -B 10.2.0.13 >/dev/null 2>&1 &
-NT_PIDS+=($!)
-sleep 0.5
-bps=$(in_ns a1 timeout 20 iperf3 -c 10.2.0.13 -t 2 -J 2>/dev/null | python3 -c '
-import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' || echo 0)
+bps=$(iperf_bps a1 b2 10.2.0.13)
 [ "$bps" -gt 10000000 ] || fail "iperf3 a1 -> b2 routed: $bps bit/s"
 pass "TCP routed across hosts with TSO: $((bps / 1000000)) Mbit/s"
 
@@ -49,8 +46,9 @@ before=$(drops ttl-exceeded)
 out=$(in_ns a1 ping -c 1 -W 2 -t 1 10.2.0.13 2>&1 || true)
 grep -q 'From 10.1.0.1 .*Time to live exceeded' <<<"$out" || fail "TTL 1: no time-exceeded from the gateway: $out"
 [ "$(drops ttl-exceeded)" -gt "$before" ] || fail "ttl-exceeded not counted"
-out=$(in_ns a1 ping -c 1 -W 2 10.77.0.1 2>&1 || true)
-grep -q 'From 10.1.0.1 .*Destination Net Unreachable' <<<"$out" || fail "no route: no net-unreachable: $out"
+# router-2 has no external gateway, so no default route.
+out=$(in_ns c1 ping -c 1 -W 2 10.77.0.1 2>&1 || true)
+grep -q 'From 10.3.0.1 .*Destination Net Unreachable' <<<"$out" || fail "no route: no net-unreachable: $out"
 pass "TTL exceeded and net unreachable come back as ICMP from the gateway, counted"
 
 # A VM whose MTU is above the egress network's gets "fragmentation needed"
@@ -69,6 +67,69 @@ pass "router routes: 10.9.0.0/24 via a VM on net-b"
 ! pings a1 10.3.0.14 || fail "router-1's subnet reaches router-2's"
 ! pings c1 10.1.0.11 || fail "router-2's subnet reaches router-1's"
 pass "subnets of different routers do not reach each other"
+
+# --- north-south: SNAT and floating IPs ------------------------------------------
+# The outside: a namespace on the "public" physnet bridge, holding the
+# external subnet's gateway 172.31.208.1 and a host beyond it.
+ip netns add "$PFX-ext"
+ip link add "${PFX}x" type veth peer name ext0 netns "$PFX-ext"
+ip link set "${PFX}x" netns "$PFX-underlay"
+ip -n "$PFX-underlay" link set "${PFX}x" master br-p0 up
+in_ns ext ip link set lo up
+in_ns ext ip link set ext0 up
+in_ns ext ip addr add 172.31.208.1/24 dev ext0
+in_ns ext ip addr add 198.51.100.7/32 dev lo
+# Who connected: a TCP server that answers with the peer's address:port.
+# Not through in_ns (a function: $! would be its subshell, not the server).
+ip netns exec "$PFX-ext" timeout 60 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.7", 7007)); s.listen(16)
+while True:
+    c, a = s.accept(); c.sendall(("%s:%d" % a).encode()); c.close()' >/dev/null 2>&1 &
+NT_PIDS+=($!)
+sleep 0.5
+peer() { in_ns "$1" timeout 5 python3 -c '
+import socket; s = socket.create_connection(("198.51.100.7", 7007), timeout=3); print(s.recv(64).decode().strip())'; }
+
+seen=$(peer b1) || { h1 stats; h1 nat list; fail "b1 (no floating IP) cannot reach the outside"; }
+[ "${seen%%:*}" = 172.31.208.102 ] || fail "b1 seen as $seen, expected the router's SNAT address"
+port=${seen##*:}
+[ "$port" -ge 1024 ] && [ "$port" -le 33791 ] || fail "SNAT port $port outside compute-1's slice 1024-33791"
+seen=$(peer a1) || fail "a1 (floating IP) cannot reach the outside"
+[ "${seen%%:*}" = 172.31.208.110 ] || fail "a1 seen as $seen, expected its floating IP"
+pings b1 198.51.100.7 || fail "ICMP echo through SNAT"
+pass "outbound: SNAT to the router's address (port from this host's slice), floating IP for a1"
+
+pings ext 172.31.208.110 || fail "outside -> floating IP -> a1"
+pings ext 172.31.208.102 || fail "the router's external address does not answer ping"
+! in_ns ext timeout 3 bash -c 'echo > /dev/tcp/172.31.208.102/7007' 2>/dev/null || fail "unsolicited TCP to the SNAT address got through"
+pass "inbound: floating IP to a1's fixed IP, router address answers ping, nothing else gets in"
+
+bps=$(iperf_bps b1 ext 198.51.100.7)
+[ "$bps" -gt 10000000 ] || fail "iperf3 through SNAT: $bps bit/s"
+pass "TCP through SNAT: $((bps / 1000000)) Mbit/s"
+
+h1 nat list | grep -q 172.31.208.102 || fail "nat list shows no SNAT binding"
+h1 fip list -o json | python3 -c '
+import json,sys
+rows = json.load(sys.stdin)
+assert any(r["floating_ip"] == "172.31.208.110" and r["fixed_ip"] == "10.1.0.11" for r in rows), rows' || fail "fip list"
+pass "nat list / fip list"
+
+# Disassociating the floating IP ends its sessions at once (OSSN-0020):
+# the translation is stateless, nothing of it outlives the apply.
+python3 - "$STATE" >"$NT_TMP/nofip.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["floatingips"][0]["port_id"] = None; d["floatingips"][0]["fixed_ip_address"] = None
+print(json.dumps(d))
+PY
+in_ns ext ping -c 1 -W 2 -q 172.31.208.110 >/dev/null || fail "floating IP not reachable before disassociation"
+h1 apply --host compute-1 "$NT_TMP/nofip.json" >/dev/null || fail "apply without the floating IP association"
+! pings ext 172.31.208.110 || fail "the disassociated floating IP still reaches a1"
+seen=$(peer a1) || fail "a1 lost the outside after disassociation"
+[ "${seen%%:*}" = 172.31.208.102 ] || fail "a1 seen as $seen after disassociation, expected SNAT"
+pass "disassociating the floating IP: inbound ends at once, a1 falls back to SNAT"
 
 # --- inspection -------------------------------------------------------------------------
 h1 router list | grep -q router-1 || fail "router list lacks router-1"

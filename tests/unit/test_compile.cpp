@@ -166,9 +166,10 @@ TEST(Compile, OtherHostGetsOnlyItsOwnPorts) {
     ASSERT_EQ(r.local_ports.size(), 1u);
     EXPECT_EQ(r.local_ports[0].port_id, "d2ff0536-d1b5-4d95-8e4d-2a3b4c5d6e7f");
     // Fixed IPs only: the allowed-address-pair VIP 192.168.1.100 is answered
-    // by its owner. And the gateway 192.168.1.1 and the external IP: router-a
-    // serves this host too (the floating IP is translated on compute-1 only).
-    EXPECT_EQ(r.entries.neigh.size(), 3u);
+    // by its owner. And the gateway 192.168.1.1: router-a serves this host
+    // too. Not the external IP (compute-1 owns it) nor the floating IP
+    // (translated where its VM is, on compute-1).
+    EXPECT_EQ(r.entries.neigh.size(), 2u);
     EXPECT_TRUE(r.entries.fips.empty());
 }
 
