@@ -95,6 +95,8 @@ NT_INLINE int nt_nat_rewrite(struct __sk_buff *skb, const struct nt_nat_l4 *l4, 
  * run at the bottom of the tap program's deepest call chain. Per CPU; the
  * functions that share it use disjoint members. */
 struct nt_l3_scratch {
+	struct iphdr ip;
+	__u8 macs[2 * NT_ETH_ALEN]; /* the routed frame's new destination, source */
 	struct nt_route_key rk;
 	struct nt_neigh_key nk;
 	struct nt_fip_key fk;
@@ -120,44 +122,61 @@ NT_INLINE struct nt_l3_scratch *nt_l3_scratch_get(void)
 
 /* A new SNAT binding: an external port from this host's slice, probed from a
  * per-flow starting point; the inbound entry is inserted with BPF_NOEXIST,
- * so a port another flow holds (to the same remote) is never taken over. */
+ * so a port another flow holds (to the same remote) is never taken over.
+ * The probe runs in bpf_loop: kernels before 6.3 reject the loop clang
+ * makes of a plain for. */
+struct nt_snat_probe {
+	struct nt_l3_scratch *x;
+	const struct nt_snat *sn;
+	__u32 hash;
+	__u32 range;
+	__u32 bound;
+};
+
+static long nt_snat_try(__u32 i, void *arg)
+{
+	struct nt_snat_probe *p = arg;
+	struct nt_l3_scratch *x = p->x;
+	__be16 port;
+
+	if (!p->range)
+		return 1;
+	port = bpf_htons((__u16)(p->sn->port_min + (p->hash + i) % p->range));
+	x->in.dport = port;
+	if (x->key.proto == IPPROTO_ICMP)
+		x->in.sport = port; /* echo replies carry the id in both */
+	if (bpf_map_update_elem(&nt_nat, &x->in, &x->ie, BPF_NOEXIST) != 0)
+		return 0;
+	x->oe.port = port;
+	if (bpf_map_update_elem(&nt_nat, &x->key, &x->oe, BPF_NOEXIST) != 0)
+		bpf_map_delete_elem(&nt_nat, &x->in); /* another CPU bound this flow first */
+	p->bound = 1;
+	return 1;
+}
+
 NT_INLINE struct nt_nat_entry *nt_snat_bind(struct nt_l3_scratch *x, const struct nt_snat *sn, __u32 hash,
 					    __u64 now)
 {
-	const struct nt_nat_key *out = &x->key;
-	struct nt_nat_key *in = &x->in;
-	__u32 range = (__u32)sn->port_max - sn->port_min + 1;
-	int i;
+	struct nt_snat_probe p = { .x = x, .sn = sn, .hash = hash };
 
 	if (sn->port_max < sn->port_min)
 		return NULL;
-	__builtin_memset(in, 0, sizeof(*in));
-	in->router_id = out->router_id;
-	in->proto = out->proto;
-	in->dir = NT_NAT_IN;
-	in->src = out->dst;
-	in->dst = sn->ext_ip;
-	in->sport = out->dport;
+	p.range = (__u32)sn->port_max - sn->port_min + 1;
+	__builtin_memset(&x->in, 0, sizeof(x->in));
+	x->in.router_id = x->key.router_id;
+	x->in.proto = x->key.proto;
+	x->in.dir = NT_NAT_IN;
+	x->in.src = x->key.dst;
+	x->in.dst = sn->ext_ip;
+	x->in.sport = x->key.dport;
 	__builtin_memset(&x->ie, 0, sizeof(x->ie));
-	x->ie.addr = out->src;
-	x->ie.port = out->sport;
+	x->ie.addr = x->key.src;
+	x->ie.port = x->key.sport;
 	__builtin_memset(&x->oe, 0, sizeof(x->oe));
 	x->oe.addr = sn->ext_ip;
 	x->oe.seen_ns = now;
-	for (i = 0; i < NT_SNAT_TRIES; i++) {
-		__be16 port = bpf_htons((__u16)(sn->port_min + (hash + i) % range));
-
-		in->dport = port;
-		if (out->proto == IPPROTO_ICMP)
-			in->sport = port; /* echo replies carry the id in both */
-		if (bpf_map_update_elem(&nt_nat, in, &x->ie, BPF_NOEXIST) != 0)
-			continue;
-		x->oe.port = port;
-		if (bpf_map_update_elem(&nt_nat, out, &x->oe, BPF_NOEXIST) != 0)
-			bpf_map_delete_elem(&nt_nat, in); /* another CPU bound this flow first */
-		return bpf_map_lookup_elem(&nt_nat, out);
-	}
-	return NULL;
+	bpf_loop(NT_SNAT_TRIES, nt_snat_try, &p, 0);
+	return p.bound ? bpf_map_lookup_elem(&nt_nat, &x->key) : NULL;
 }
 
 /* Outbound, after the route chose the router's gateway: the floating IP of

@@ -87,14 +87,14 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	struct nt_l3_scratch *x = nt_l3_scratch_get();
 	struct nt_route_key *rk;
 	struct nt_neigh_key *nk;
-	__u8 macs[2 * NT_ETH_ALEN];
 	struct nt_fwd fwd = {};
 	const __u8 *mac = NULL;
 	struct nt_route *rt;
 	struct nt_neigh *nb;
 	struct nt_net_key netk;
 	struct nt_net *net;
-	struct iphdr ip;
+	struct iphdr *ip;
+	__u8 *macs;
 	__u32 external;
 	__be32 from;
 	int r;
@@ -103,7 +103,9 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 		return -NT_DROP_NO_ROUTE;
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return -NT_DROP_NO_ROUTE;
-	if (bpf_skb_load_bytes(skb, NT_IP_OFF, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
+	ip = &x->ip;
+	macs = x->macs;
+	if (bpf_skb_load_bytes(skb, NT_IP_OFF, ip, sizeof(*ip)) < 0 || ip->ihl < 5)
 		return -NT_DROP_MALFORMED;
 	from = rtr->router_ip.w[3];
 	rk = &x->rk;
@@ -112,7 +114,7 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	__builtin_memset(nk, 0, sizeof(*nk));
 	rk->prefixlen = 32 + 128;
 	rk->router_id = rtr->router_id;
-	nt_ip_from_v4(&rk->dst, ip.daddr);
+	nt_ip_from_v4(&rk->dst, ip->daddr);
 	rt = bpf_map_lookup_elem(&nt_routes, rk);
 	if (!rt)
 		return nt_tc_icmp4_back(skb, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, from, NT_DROP_NO_ROUTE);
@@ -121,14 +123,14 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	if (rt->flags & NT_ROUTE_VIA)
 		nk->ip = rt->nexthop;
 	else
-		nt_ip_from_v4(&nk->ip, ip.daddr);
+		nt_ip_from_v4(&nk->ip, ip->daddr);
 	nb = bpf_map_lookup_elem(&nt_neigh, nk);
 	/* For the router itself: a connected destination that is a router
 	 * address. (A static route's next hop being a router says nothing
 	 * about the destination.) */
 	if (nb && (nb->flags & NT_NEIGH_ROUTER) && !(rt->flags & NT_ROUTE_VIA))
-		return nt_tc_router_local(skb, &ip);
-	if (ip.ttl <= 1)
+		return nt_tc_router_local(skb, ip);
+	if (ip->ttl <= 1)
 		return nt_tc_icmp4_back(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, from, NT_DROP_TTL_EXCEEDED);
 	netk.net_id = rt->net_id;
 	net = bpf_map_lookup_elem(&nt_nets, &netk);
@@ -151,7 +153,7 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 		if (r < 0)
 			return r;
 	}
-	if (nt_tc_set_ttl(skb, &ip, ip.ttl - 1) < 0 || bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) < 0)
+	if (nt_tc_set_ttl(skb, ip, ip->ttl - 1) < 0 || bpf_skb_store_bytes(skb, 0, macs, 2 * NT_ETH_ALEN, 0) < 0)
 		return -NT_DROP_MALFORMED;
 
 	/* in_ifindex 0: a routed frame may go back out of the port it came from. */

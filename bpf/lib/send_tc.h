@@ -55,36 +55,49 @@ NT_INLINE int nt_tc_encap(struct __sk_buff *skb, __u32 type, __u32 seg_id, __be3
 	return 0;
 }
 
+/* The FIB lookup's 64-byte parameter block, off the stack (the encap path
+ * sits at the bottom of the tap program's deepest call chain). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_fib_lookup);
+} nt_fib_scratch SEC(".maps");
+
 /* Outer Ethernet header towards daddr from the FIB and neighbour table.
  * 0: written, *ifindex is the way out; 1: no neighbour entry yet;
  * negative: -(drop reason). */
 NT_INLINE int nt_tc_outer_l2(struct __sk_buff *skb, __be32 saddr, __be32 daddr, __u32 *ifindex)
 {
+	__u32 zero = 0;
+	struct bpf_fib_lookup *p = bpf_map_lookup_elem(&nt_fib_scratch, &zero);
+	struct ethhdr eth;
+	long r;
+
+	if (!p)
+		return -NT_DROP_NO_ROUTE;
 	/* tot_len 0: the kernel checks the frame against the egress device's
 	 * MTU itself, GSO-aware (a super-packet passes if its segments fit). */
-	struct bpf_fib_lookup p = {
-		.family = AF_INET,
-		.ipv4_src = saddr,
-		.ipv4_dst = daddr,
-		.ifindex = *ifindex,
-	};
-	struct ethhdr eth;
-	long r = bpf_fib_lookup(skb, &p, sizeof(p), BPF_FIB_LOOKUP_OUTPUT);
-
+	__builtin_memset(p, 0, sizeof(*p));
+	p->family = AF_INET;
+	p->ipv4_src = saddr;
+	p->ipv4_dst = daddr;
+	p->ifindex = *ifindex;
+	r = bpf_fib_lookup(skb, p, sizeof(*p), BPF_FIB_LOOKUP_OUTPUT);
 	if (r == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		*ifindex = p.ifindex;
+		*ifindex = p->ifindex;
 		return 1;
 	}
 	if (r == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return -NT_DROP_MTU_EXCEEDED;
 	if (r != BPF_FIB_LKUP_RET_SUCCESS)
 		return -NT_DROP_NO_ROUTE;
-	__builtin_memcpy(eth.h_dest, p.dmac, NT_ETH_ALEN);
-	__builtin_memcpy(eth.h_source, p.smac, NT_ETH_ALEN);
+	__builtin_memcpy(eth.h_dest, p->dmac, NT_ETH_ALEN);
+	__builtin_memcpy(eth.h_source, p->smac, NT_ETH_ALEN);
 	eth.h_proto = bpf_htons(ETH_P_IP);
 	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) < 0)
 		return -NT_DROP_ENCAP_FAILED;
-	*ifindex = p.ifindex;
+	*ifindex = p->ifindex;
 	return 0;
 }
 
