@@ -223,8 +223,8 @@ check_lease blue-vm2 1450 10.0.0.1 "172.31.0.0/16@10.0.0.253" "10.0.0.2"
 pass "mask, router (as the default route), DNS, MTU, static routes, hostname and domain applied in each VM"
 
 # ---- traffic between the VMs that configured themselves ---------------------------------
-# There is no router in the datapath yet, so the gateway does not answer;
-# the VMs reach each other, each in its own network.
+# The VMs reach each other, each in its own network, and their gateway
+# (10.0.0.1 in both: each network's own router, answered in BPF).
 pings() { in_ns "$1" ping -c 2 -W 2 -q "$2" >/dev/null 2>&1; }
 pings red-vm1 10.0.0.12 || fail "red-vm1 -> 10.0.0.12 (red-vm2)"
 pings blue-vm1 10.0.0.12 || fail "blue-vm1 -> 10.0.0.12 (blue-vm2)"
@@ -233,7 +233,11 @@ pings blue-vm2 10.0.0.11 || fail "blue-vm2 -> 10.0.0.11 (blue-vm1)"
   || fail "red-vm1 reached 10.0.0.12 of another network"
 [ "$(in_ns blue-vm1 ip neigh show 10.0.0.12 | awk '{print $5}')" = "$(vm_mac blue-vm2)" ] \
   || fail "blue-vm1 reached 10.0.0.12 of another network"
-pass "VMs configured by DHCP ping each other within their network (same addresses in both)"
+pings red-vm1 10.0.0.1 || fail "red-vm1 -> its gateway 10.0.0.1"
+pings blue-vm1 10.0.0.1 || fail "blue-vm1 -> its gateway 10.0.0.1"
+[ "$(in_ns red-vm1 ip neigh show 10.0.0.1 | awk '{print $5}')" = "fa:16:3e:e0:0a:fe" ] || fail "red's gateway MAC"
+[ "$(in_ns blue-vm1 ip neigh show 10.0.0.1 | awk '{print $5}')" = "fa:16:3e:e0:0b:fe" ] || fail "blue's gateway MAC"
+pass "VMs configured by DHCP ping each other within their network (same addresses in both) and their gateway"
 
 # ---- DHCP disabled: no answer -----------------------------------------------------------
 not_running() { ! kill -0 "$1" 2>/dev/null; }
