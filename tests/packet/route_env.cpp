@@ -7,7 +7,7 @@
 namespace nt_test {
 
 void RouteTest::SetUp() {
-    state_ = neutrino::load_state_file(kStateFile);
+    state_ = neutrino::load_state_file(state_file());
     for (const auto& p : state_.ports) {
         TestPort tp;
         tp.name = p.name;
@@ -24,6 +24,14 @@ void RouteTest::SetUp() {
             neutrino::set_link_up(tp.peer);
         }
         ports_[tp.name] = tp;
+    }
+    if (const auto* self = state_.find_host(kHost)) {
+        for (const auto& [physnet, ifname] : self->physical_interface_mappings) {
+            neutrino::create_veth("sw-" + ifname, ifname, -1, std::nullopt);
+            links_.push_back("sw-" + ifname);
+            neutrino::set_link_up("sw-" + ifname);
+            neutrino::set_link_up(ifname);
+        }
     }
     neutrino::create_veth(kTunnelPeer, kTunnelIf, -1, std::nullopt);
     links_.push_back(kTunnelPeer);
@@ -56,7 +64,17 @@ void RouteTest::TearDown() {
     links_.clear();
 }
 
-const TestPort& RouteTest::port(const std::string& name) const { return find_test_port(ports_, name, kStateFile); }
+const TestPort& RouteTest::port(const std::string& name) const { return find_test_port(ports_, name, state_file()); }
+
+uint32_t RouteTest::ifindex(const std::string& ifname) const {
+    auto idx = neutrino::find_ifindex(ifname);
+    if (!idx) throw std::out_of_range("no interface " + ifname);
+    return *idx;
+}
+
+RunResult RouteTest::uplink_ingress(const std::string& ifname, const Bytes& frame, bool trace) {
+    return run(dp_->prog_fd(neutrino::kProgUplinkIngress), frame, ifindex(ifname), trace);
+}
 
 RunResult RouteTest::ingress(const std::string& port_name, const Bytes& frame, bool trace) {
     const TestPort& p = port(port_name);

@@ -11,6 +11,12 @@
 // compiled for h1. Every port of the state is known by name, router
 // interfaces included ("r1-a": router-1's MAC and address on net-a), with
 // its first IPv4 address.
+//
+// A subclass may name another state file (state_file()); h1's
+// physical_interface_mappings then become veth pairs too:
+//
+//   <ifname> / sw-<ifname>  the physnet uplink (uplink_ingress runs on it)
+//                           and its peer, standing in for the wire
 #pragma once
 
 #include <map>
@@ -35,11 +41,17 @@ protected:
 
     void SetUp() override;
     void TearDown() override;
+    // The state the datapath is compiled from (default kStateFile).
+    virtual const char* state_file() const { return kStateFile; }
 
     const TestPort& port(const std::string& name) const;
     uint32_t tunnel_ifindex() const { return tunnel_ifindex_; }
+    uint32_t ifindex(const std::string& ifname) const;  // throws for no such interface
+    const neutrino::Datapath& datapath() const { return *dp_; }
     // tap_ingress on a frame the named (local) port's VM sends.
     RunResult ingress(const std::string& port_name, const Bytes& frame, bool trace);
+    // uplink_ingress on a frame arriving from the wire at the uplink ifname.
+    RunResult uplink_ingress(const std::string& ifname, const Bytes& frame, bool trace);
 
     uint64_t drop_packets(uint32_t reason) const { return nt_test::drop_packets(*dp_, reason); }
     uint64_t total_drop_packets() const { return nt_test::total_drop_packets(*dp_); }

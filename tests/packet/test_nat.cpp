@@ -1,0 +1,400 @@
+// NAT at a router's external side, byte for byte against libtins: default
+// SNAT (TCP, UDP, ICMP echo) out of the VM's tap and its replies back in on
+// the external uplink, floating IPs both ways (any protocol, before SNAT),
+// the external next hop resolved by ARP (request sent, reply learned), ARP
+// answered for the router's external addresses, traffic to the SNAT address
+// without a binding, port exhaustion, and trace mode without side effects.
+//
+// State (packet-nat.json, host h1): router-1 joins net-a (10.1.0.0/24: a1
+// 10.1.0.11 without a floating IP, a2 10.1.0.12 with 172.31.208.110) and,
+// through its gateway port r1-gw (172.31.208.102), the flat external network
+// "public" (172.31.208.0/24, gateway 172.31.208.1, physnet uplink ext0) with
+// SNAT on. The upstream gateway is no Neutron port: its MAC is learned from
+// ARP on ext0. The external server is 203.0.113.5, behind that gateway.
+//
+// SNAT ports come from bpf_get_hash_recalc(), so the test does not predict
+// them: it reads the binding back from nt_nat, checks it lies in the host's
+// slice (nt_snat) and builds the expected frames with it.
+#include <arpa/inet.h>
+#include <tins/icmp.h>
+#include <tins/tcp.h>
+
+#include <cstring>
+#include <optional>
+
+#include "maps/bpf_map.hpp"
+#include "maps/entries.hpp"
+#include "maps/net_types.hpp"
+#include "route_env.hpp"
+
+namespace nt_test {
+namespace {
+
+constexpr const char* kUplink = "ext0";
+constexpr uint8_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoGre = 47;
+
+const Ip kGwIp{"172.31.208.1"};         // the external subnet's gateway (upstream router)
+const Mac kGwMac{"02:00:00:00:ee:01"};  // its MAC, learned from ARP
+const Ip kExtIp{"172.31.208.102"};      // router-1's external (SNAT) address
+const Ip kFip{"172.31.208.110"};        // a2's floating IP
+const Ip kServer{"203.0.113.5"};        // on the internet, via the gateway
+const Ip kOther{"172.31.208.150"};      // on the external subnet, nobody's
+
+struct L3 {
+    Ip src, dst;
+    uint8_t ttl = 64;
+};
+
+Tins::IP ip_of(const L3& h) {
+    Tins::IP ip(h.dst, h.src);
+    ip.ttl(h.ttl);
+    ip.id(0x4e41);
+    ip.flags(Tins::IP::DONT_FRAGMENT);
+    return ip;
+}
+
+enum class Proto { Tcp, Udp, Echo };
+
+// One packet of a flow. TCP: SYN (reply: SYN-ACK); UDP with a payload; ICMP
+// echo request (reply: echo reply) whose id is sport (reply: dport, the id
+// as the replier addresses it).
+Bytes flow_frame(Proto p, const Mac& smac, const Mac& dmac, const L3& h, uint16_t sport, uint16_t dport,
+                 bool reply) {
+    Tins::EthernetII eth(dmac, smac);
+    switch (p) {
+    case Proto::Tcp: {
+        Tins::TCP tcp(dport, sport);
+        tcp.flags(reply ? (Tins::TCP::SYN | Tins::TCP::ACK) : Tins::TCP::SYN);
+        tcp.seq(reply ? 0x1000 : 0x2000);
+        if (reply) tcp.ack_seq(0x2001);
+        tcp.window(64240);
+        return bytes(eth / ip_of(h) / tcp);
+    }
+    case Proto::Udp:
+        return bytes(eth / ip_of(h) / Tins::UDP(dport, sport) / Tins::RawPDU(std::string(24, 'u')));
+    case Proto::Echo: {
+        Tins::ICMP icmp(reply ? Tins::ICMP::ECHO_REPLY : Tins::ICMP::ECHO_REQUEST);
+        icmp.id(reply ? dport : sport);
+        icmp.sequence(7);
+        return bytes(eth / ip_of(h) / icmp / Tins::RawPDU(std::string(32, 'e')));
+    }
+    }
+    return {};
+}
+
+// An IPv4 packet of protocol 47 (GRE): no ports, nothing NAT could bind.
+Bytes gre_frame(const Mac& smac, const Mac& dmac, const L3& h) {
+    Tins::IP ip = ip_of(h);
+    ip.protocol(kProtoGre);
+    const uint8_t gre[] = {0x00, 0x00, 0x08, 0x00, 'g', 'r', 'e', '!', 'g', 'r', 'e', '!'};
+    Bytes b = bytes(Tins::EthernetII(dmac, smac) / ip / Tins::RawPDU(gre, sizeof gre));
+    EXPECT_EQ(b.at(14 + 9), kProtoGre) << "libtins kept the protocol";
+    return b;
+}
+
+uint8_t proto_number(Proto p) { return p == Proto::Tcp ? kProtoTcp : p == Proto::Udp ? kProtoUdp : kProtoIcmp; }
+
+union nt_ip abi(const Ip& ip) { return neutrino::IpAddr::parse(ip.to_string())->to_abi(); }
+bool same_ip(const union nt_ip& a, const Ip& b) {
+    const union nt_ip x = abi(b);
+    return std::memcmp(&a, &x, sizeof a) == 0;
+}
+
+using NatMap = neutrino::BpfMap<nt_nat_key, nt_nat_entry>;
+using Binding = std::pair<nt_nat_key, nt_nat_entry>;
+
+class Nat : public RouteTest {
+protected:
+    static constexpr const char* kNatState = NT_FIXTURES "/packet-nat.json";
+    const char* state_file() const override { return kNatState; }
+
+    NatMap nat() const { return NatMap(datapath().map_fd(neutrino::kMapNat), neutrino::kMapNat); }
+    std::vector<Binding> bindings() const {
+        std::vector<Binding> all;
+        nat().for_each([&](const nt_nat_key& k, const nt_nat_entry& e) { all.emplace_back(k, e); });
+        return all;
+    }
+    // The binding of one direction of a flow, as that direction sees it.
+    std::optional<nt_nat_entry> binding(uint8_t dir, uint8_t proto, const Ip& src, const Ip& dst, uint16_t sport,
+                                        uint16_t dport) const {
+        for (const auto& [k, e] : bindings())
+            if (k.dir == dir && k.proto == proto && same_ip(k.src, src) && same_ip(k.dst, dst) &&
+                k.sport == htons(sport) && k.dport == htons(dport))
+                return e;
+        return std::nullopt;
+    }
+
+    // router-1's SNAT entry (the only one): its id and this host's slice.
+    std::pair<uint32_t, nt_snat> snat() const {
+        neutrino::BpfMap<__u32, nt_snat> m(datapath().map_fd("nt_snat"), "nt_snat");
+        std::vector<std::pair<uint32_t, nt_snat>> all;
+        m.for_each([&](const __u32& k, const nt_snat& v) { all.emplace_back(k, v); });
+        EXPECT_EQ(all.size(), 1u) << "router-1 alone has SNAT";
+        return all.at(0);
+    }
+
+    size_t learned() const {
+        neutrino::BpfMap<nt_neigh_key, nt_neigh> m(datapath().map_fd("nt_ext_neigh"), "nt_ext_neigh");
+        size_t n = 0;
+        m.for_each([&](const nt_neigh_key& k, const nt_neigh& v) {
+            n++;
+            EXPECT_TRUE(same_ip(k.ip, kGwIp));
+            EXPECT_EQ(Mac(v.mac), kGwMac);
+        });
+        return n;
+    }
+
+    std::vector<nt_uplink_stats> uplink_record() const {
+        neutrino::PerCpuBpfMap<__u32, nt_uplink_stats> m(datapath().map_fd("nt_uplink_stats"), "nt_uplink_stats");
+        return m.lookup(ifindex(kUplink));
+    }
+
+    // The gateway answers the router's ARP request: learned from ext0.
+    void learn_gateway() {
+        RunResult r = uplink_ingress(kUplink, arp_reply(kGwMac, kGwIp, port("r1-gw").mac, kExtIp), false);
+        EXPECT_EQ(r.retval, kTcActShot) << "an ARP reply to the router is consumed: " << describe(r);
+        ASSERT_EQ(learned(), 1u);
+    }
+
+    // A run that leaves by `ifindex` (redirect) as `want`; in trace mode the
+    // report names that interface.
+    void expect_out(const RunResult& r, uint32_t ifindex, const Bytes& want, bool trace) {
+        EXPECT_EQ(r.retval, kTcActRedirect) << describe(r);
+        if (trace) {
+            EXPECT_EQ(r.cb.verdict, NT_VERDICT_REDIRECT) << describe(r);
+            EXPECT_EQ(r.cb.target, ifindex) << describe(r);
+        }
+        EXPECT_TRUE(same_frame(r.out, want));
+    }
+
+    // A SNAT flow from a1 to kServer: out through ext0 with the router's
+    // address and a port of the slice, the reply back to a1 as it was sent.
+    void snat_round_trip(Proto p) {
+        learn_gateway();
+        const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+        const uint16_t sport = 40123, dport = p == Proto::Echo ? sport : 443;
+        const uint8_t proto = proto_number(p);
+
+        const Bytes out = flow_frame(p, a1.mac, r1a.mac, {a1.ip, kServer}, sport, dport, false);
+        RunResult r = ingress("a1", out, false);
+        ASSERT_EQ(r.retval, kTcActRedirect) << describe(r);
+
+        const auto ob = binding(NT_NAT_OUT, proto, a1.ip, kServer, sport, dport);
+        ASSERT_TRUE(ob) << "an OUT binding for the flow";
+        EXPECT_TRUE(same_ip(ob->addr, kExtIp));
+        const uint16_t ext_port = ntohs(ob->port);
+        const auto [rid, sn] = snat();
+        EXPECT_GE(ext_port, sn.port_min);
+        EXPECT_LE(ext_port, sn.port_max);
+        EXPECT_EQ(sn.port_min, NT_SNAT_PORT_MIN) << "h1 serves router-1 alone: the whole range";
+        EXPECT_EQ(sn.port_max, NT_SNAT_PORT_MAX);
+        const auto ib = binding(NT_NAT_IN, proto, kServer, kExtIp, p == Proto::Echo ? ext_port : dport, ext_port);
+        ASSERT_TRUE(ib) << "the IN binding, keyed as the reply arrives";
+        EXPECT_TRUE(same_ip(ib->addr, a1.ip));
+        EXPECT_EQ(ntohs(ib->port), sport);
+        EXPECT_EQ(bindings().size(), 2u);
+
+        const uint16_t out_dport = p == Proto::Echo ? ext_port : dport;
+        const Bytes want = flow_frame(p, gw.mac, kGwMac, {kExtIp, kServer, 63}, ext_port, out_dport, false);
+        expect_out(r, 0, want, false);
+        // Trace mode sees the same translation, and where it goes.
+        expect_out(ingress("a1", out, true), ifindex(kUplink), want, true);
+        EXPECT_EQ(bindings().size(), 2u);
+
+        // The reply, from the server to the router's address and port.
+        const Bytes in = flow_frame(p, kGwMac, gw.mac, {kServer, kExtIp}, dport, ext_port, true);
+        const uint16_t back_dport = sport;
+        const Bytes back = flow_frame(p, r1a.mac, a1.mac, {kServer, a1.ip, 63}, dport, back_dport, true);
+        expect_out(uplink_ingress(kUplink, in, false), 0, back, false);
+        expect_out(uplink_ingress(kUplink, in, true), a1.ifindex, back, true);
+        EXPECT_EQ(bindings().size(), 2u) << "the reply makes no binding";
+    }
+};
+
+// The gateway's MAC is unknown: the packet becomes the router's ARP request
+// for it (60 bytes, broadcast, from the external address and gateway MAC),
+// counted no-neighbour; nothing is bound yet.
+TEST_F(Nat, UnknownNextHopSendsArpRequest) {
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    const Bytes out = flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, kServer}, 40000, 53, false);
+    const uint64_t before = drop_packets(NT_DROP_NO_NEIGHBOUR);
+
+    RunResult t = ingress("a1", out, true);
+    expect_trace_drop(t, NT_DROP_NO_NEIGHBOUR);
+    EXPECT_EQ(drop_packets(NT_DROP_NO_NEIGHBOUR), before) << "trace mode must not count";
+
+    RunResult r = ingress("a1", out, false);
+    const Bytes want = bytes(Tins::ARP::make_arp_request(kGwIp, kExtIp, gw.mac));
+    ASSERT_EQ(want.size(), 60u);
+    EXPECT_EQ(r.out.size(), 60u);
+    expect_out(r, 0, want, false);
+    EXPECT_EQ(drop_packets(NT_DROP_NO_NEIGHBOUR), before + 1);
+    EXPECT_TRUE(bindings().empty()) << "no binding before the next hop is known";
+}
+
+// The gateway's ARP reply is learned for real, not in trace mode.
+TEST_F(Nat, ArpReplyOnUplinkIsLearned) {
+    const Bytes reply = arp_reply(kGwMac, kGwIp, port("r1-gw").mac, kExtIp);
+    RunResult t = uplink_ingress(kUplink, reply, true);
+    EXPECT_EQ(t.retval, kTcActShot) << describe(t);
+    EXPECT_EQ(learned(), 0u) << "trace mode learns nothing";
+    learn_gateway();
+}
+
+TEST_F(Nat, SnatTcp) { snat_round_trip(Proto::Tcp); }
+TEST_F(Nat, SnatUdp) { snat_round_trip(Proto::Udp); }
+TEST_F(Nat, SnatIcmpEcho) { snat_round_trip(Proto::Echo); }
+
+// a2's floating IP: source rewritten on the way out, ports untouched, no SNAT
+// binding (the floating IP comes first); inbound to the floating IP goes to
+// the fixed IP. Stateless: a GRE packet works as well as UDP, both ways.
+TEST_F(Nat, FloatingIpBothWaysAnyProtocol) {
+    learn_gateway();
+    const TestPort &a2 = port("a2"), &r1a = port("r1-a"), &gw = port("r1-gw");
+
+    const Bytes udp_out = flow_frame(Proto::Udp, a2.mac, r1a.mac, {a2.ip, kServer}, 5353, 53, false);
+    const Bytes udp_want = flow_frame(Proto::Udp, gw.mac, kGwMac, {kFip, kServer, 63}, 5353, 53, false);
+    expect_out(ingress("a2", udp_out, true), ifindex(kUplink), udp_want, true);
+    expect_out(ingress("a2", udp_out, false), 0, udp_want, false);
+
+    const Bytes gre_out = gre_frame(a2.mac, r1a.mac, {a2.ip, kServer});
+    const Bytes gre_want = gre_frame(gw.mac, kGwMac, {kFip, kServer, 63});
+    expect_out(ingress("a2", gre_out, true), ifindex(kUplink), gre_want, true);
+    expect_out(ingress("a2", gre_out, false), 0, gre_want, false);
+    EXPECT_TRUE(bindings().empty()) << "a floating IP takes precedence over SNAT: no binding";
+
+    const Bytes udp_in = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kFip}, 53, 5353, true);
+    const Bytes udp_back = flow_frame(Proto::Udp, r1a.mac, a2.mac, {kServer, a2.ip, 63}, 53, 5353, true);
+    expect_out(uplink_ingress(kUplink, udp_in, true), a2.ifindex, udp_back, true);
+    expect_out(uplink_ingress(kUplink, udp_in, false), 0, udp_back, false);
+
+    // Inbound to a port nobody opened: a floating IP is 1:1, no state.
+    const Bytes gre_in = gre_frame(kGwMac, gw.mac, {kServer, kFip});
+    const Bytes gre_back = gre_frame(r1a.mac, a2.mac, {kServer, a2.ip, 63});
+    expect_out(uplink_ingress(kUplink, gre_in, true), a2.ifindex, gre_back, true);
+    expect_out(uplink_ingress(kUplink, gre_in, false), 0, gre_back, false);
+    EXPECT_TRUE(bindings().empty());
+}
+
+// ARP on ext0 for the router's external address and for the floating IP is
+// answered with the gateway port's MAC; for another address it is not.
+TEST_F(Nat, ArpAnsweredForExternalAddressesOnly) {
+    const Mac gw_mac = port("r1-gw").mac;
+    for (const Ip& asked : {kExtIp, kFip}) {
+        SCOPED_TRACE(asked.to_string());
+        const Bytes req = arp_request(kGwMac, kGwIp, asked);
+        const Bytes want = arp_reply(gw_mac, asked, kGwMac, kGwIp);
+        for (bool trace : {true, false}) {
+            RunResult r = uplink_ingress(kUplink, req, trace);
+            EXPECT_EQ(r.retval, kTcActRedirect) << describe(r);
+            if (trace) {
+                EXPECT_EQ(r.cb.verdict, NT_VERDICT_REPLY) << describe(r);
+                EXPECT_EQ(r.cb.target, ifindex(kUplink)) << describe(r);
+            }
+            EXPECT_TRUE(same_frame(r.out, want));
+        }
+    }
+    RunResult r = uplink_ingress(kUplink, arp_request(kGwMac, kGwIp, kOther), true);
+    EXPECT_NE(r.retval, kTcActRedirect) << describe(r);
+    EXPECT_NE(r.cb.verdict, NT_VERDICT_REPLY) << describe(r);
+    EXPECT_TRUE(same_frame(r.out, arp_request(kGwMac, kGwIp, kOther))) << "not answered";
+}
+
+// To the SNAT address with no binding: TCP is dropped no-nat-binding; a ping
+// of the router's address is answered by the router, out of ext0.
+TEST_F(Nat, InboundWithoutBinding) {
+    learn_gateway();
+    const Mac gw_mac = port("r1-gw").mac;
+
+    const Bytes syn = flow_frame(Proto::Tcp, kGwMac, gw_mac, {kServer, kExtIp}, 443, 2222, false);
+    const uint64_t before = drop_packets(NT_DROP_NO_NAT_BINDING);
+    RunResult t = uplink_ingress(kUplink, syn, true);
+    expect_trace_drop(t, NT_DROP_NO_NAT_BINDING);
+    EXPECT_EQ(drop_packets(NT_DROP_NO_NAT_BINDING), before) << "trace mode must not count";
+    RunResult r = uplink_ingress(kUplink, syn, false);
+    EXPECT_EQ(r.retval, kTcActShot) << describe(r);
+    EXPECT_EQ(drop_packets(NT_DROP_NO_NAT_BINDING), before + 1);
+
+    const Bytes ping = flow_frame(Proto::Echo, kGwMac, gw_mac, {kServer, kExtIp}, 0x0101, 0x0101, false);
+    const Bytes pong = flow_frame(Proto::Echo, gw_mac, kGwMac, {kExtIp, kServer, 64}, 0, 0x0101, true);
+    RunResult e = uplink_ingress(kUplink, ping, true);
+    EXPECT_EQ(e.retval, kTcActRedirect) << describe(e);
+    EXPECT_EQ(e.cb.verdict, NT_VERDICT_REPLY) << describe(e);
+    EXPECT_EQ(e.cb.target, ifindex(kUplink)) << describe(e);
+    EXPECT_TRUE(same_frame(e.out, pong));
+    EXPECT_TRUE(same_frame(uplink_ingress(kUplink, ping, false).out, pong));
+    EXPECT_TRUE(bindings().empty());
+}
+
+// A slice of one port: the first flow takes it; a second flow to the same
+// server and port finds it held and is dropped nat-exhausted, the first
+// flow's binding untouched. (A flow to another server may use the same
+// external port: the inbound key includes the remote end.)
+TEST_F(Nat, PortExhaustion) {
+    learn_gateway();
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    constexpr uint16_t kOnly = 61000;
+    {
+        auto [rid, sn] = snat();
+        sn.port_min = sn.port_max = kOnly;
+        neutrino::BpfMap<__u32, nt_snat>(datapath().map_fd("nt_snat"), "nt_snat").update(rid, sn);
+    }
+    const Bytes first = flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, kServer}, 5000, 53, false);
+    const Bytes first_want = flow_frame(Proto::Udp, gw.mac, kGwMac, {kExtIp, kServer, 63}, kOnly, 53, false);
+    expect_out(ingress("a1", first, false), 0, first_want, false);
+    const auto held = bindings();
+    ASSERT_EQ(held.size(), 2u);
+
+    const Bytes second = flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, kServer}, 5001, 53, false);
+    const uint64_t before = drop_packets(NT_DROP_NAT_EXHAUSTED);
+    RunResult r = ingress("a1", second, false);
+    EXPECT_EQ(r.retval, kTcActShot) << describe(r);
+    EXPECT_EQ(drop_packets(NT_DROP_NAT_EXHAUSTED), before + 1);
+
+    const auto now = bindings();
+    ASSERT_EQ(now.size(), held.size()) << "no binding added";
+    for (const auto& [k, e] : held) {
+        auto cur = nat().lookup(k);
+        ASSERT_TRUE(cur) << "a live binding was removed";
+        EXPECT_EQ(std::memcmp(&cur->addr, &e.addr, sizeof e.addr), 0) << "a live binding was overwritten";
+        EXPECT_EQ(cur->port, e.port) << "a live binding was overwritten";
+    }
+    // The first flow still goes out, and its reply still comes back to it.
+    expect_out(ingress("a1", first, false), 0, first_want, false);
+    const Bytes in = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kExtIp}, 53, kOnly, true);
+    const Bytes back = flow_frame(Proto::Udp, r1a.mac, a1.mac, {kServer, a1.ip, 63}, 53, 5000, true);
+    expect_out(uplink_ingress(kUplink, in, true), a1.ifindex, back, true);
+
+    const Ip other_server{"203.0.113.6"};
+    const Bytes third = flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, other_server}, 5001, 53, false);
+    expect_out(ingress("a1", third, false), 0,
+               flow_frame(Proto::Udp, gw.mac, kGwMac, {kExtIp, other_server, 63}, kOnly, 53, false), false);
+}
+
+// A trace run of a new SNAT flow: routed, shown untranslated, no binding, no
+// counter moved.
+TEST_F(Nat, TraceMakesNoBinding) {
+    learn_gateway();
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    const size_t records = counter_records();
+    const uint64_t drops = total_drop_packets();
+    const auto uplink_before = uplink_record();
+    const auto a1_before = port_stats("a1");
+
+    const Bytes out = flow_frame(Proto::Tcp, a1.mac, r1a.mac, {a1.ip, kServer}, 40200, 443, false);
+    const Bytes want = flow_frame(Proto::Tcp, gw.mac, kGwMac, {a1.ip, kServer, 63}, 40200, 443, false);
+    expect_out(ingress("a1", out, true), ifindex(kUplink), want, true);
+
+    EXPECT_TRUE(bindings().empty()) << "trace mode must not bind";
+    EXPECT_EQ(counter_records(), records);
+    EXPECT_EQ(total_drop_packets(), drops);
+    const auto uplink_after = uplink_record();
+    ASSERT_EQ(uplink_after.size(), uplink_before.size());
+    for (size_t i = 0; i < uplink_after.size(); i++)
+        EXPECT_EQ(std::memcmp(&uplink_after[i], &uplink_before[i], sizeof uplink_after[i]), 0) << "cpu " << i;
+    const auto a1_after = port_stats("a1");
+    EXPECT_EQ(std::memcmp(&a1_after, &a1_before, sizeof a1_after), 0) << "a1's counters moved";
+}
+
+}  // namespace
+}  // namespace nt_test
