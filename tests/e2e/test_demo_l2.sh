@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The single-host L2 dataplane, end to end, on the demo sandbox: five VMs on
-# two networks with overlapping IPs that get their addresses by DHCP from the
-# datapath (busybox udhcpc in each VM), real ping/arping/tcpdump/iperf3. Then
+# The single-host dataplane, end to end, on the demo sandbox: six VMs on
+# three networks (red and blue with overlapping IPs, green routed to red by
+# demo-router) that get their addresses by DHCP from the datapath (busybox
+# udhcpc in each VM), real ping/arping/tcpdump/iperf3. Then
 # the two-host demo, and a demo whose DHCP cannot work failing loudly.
 source "$(dirname "$0")/lib.sh"
 
@@ -11,7 +12,8 @@ pass "demo up"
 # Every VM got its port's fixed IP by DHCP: a lease-bound (dynamic) address
 # on eth0, the network's MTU from option 26, the exchange counted by the
 # datapath, and the client gone (one shot): no process in any VM namespace.
-declare -A IP=([red-vm1]=10.0.0.11 [red-vm2]=10.0.0.12 [red-vm3]=10.0.0.13 [blue-vm1]=10.0.0.11 [blue-vm2]=10.0.0.12)
+declare -A IP=([red-vm1]=10.0.0.11 [red-vm2]=10.0.0.12 [red-vm3]=10.0.0.13 [blue-vm1]=10.0.0.11 [blue-vm2]=10.0.0.12
+               [green-vm1]=10.1.0.11)
 dhcp_count() {  # port scope(port|all_ports) message
   nt dhcp show "$1" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]][sys.argv[2]])' "$2" "$3"
 }
@@ -22,29 +24,38 @@ for vm in "${!IP[@]}"; do
   lft=$(sed -n 's/.*valid_lft \([0-9]*\)sec.*/\1/p' <<<"$addr")
   [ -n "$lft" ] && [ "$lft" -gt 86000 ] && [ "$lft" -le 86400 ] || fail "$vm: valid_lft is not the 86400 s lease: $addr"
   [ "$(in_ns "$vm" cat /sys/class/net/eth0/mtu)" -eq 1500 ] || fail "$vm: eth0 MTU is not the network's"
-  grep -q "^$PFX-$vm  *${IP[$vm]}/24 .* 86400 s  *10.0.0.254\$" "$NT_TMP/up.txt" || fail "demo up did not print $vm's lease:
+  grep -q "^$PFX-$vm  *${IP[$vm]}/24 .* 86400 s  *${IP[$vm]%.*}.254\$" "$NT_TMP/up.txt" || fail "demo up did not print $vm's lease:
 $(cat "$NT_TMP/up.txt")"
   [ "$(dhcp_count "$vm" port ACK)" -ge 1 ] || fail "$vm: no ACK counted by the datapath"
   [ -z "$(ip netns pids "$PFX-$vm")" ] || fail "processes left in $vm after demo up: $(ip netns pids "$PFX-$vm")"
 done
-[ "$(dhcp_count red-vm1 all_ports ACK)" -ge 5 ] || fail "fewer than 5 ACKs in total"
+[ "$(dhcp_count red-vm1 all_ports ACK)" -ge 6 ] || fail "fewer than 6 ACKs in total"
 pass "each VM got its fixed IP by DHCP (dynamic, 86400 s lease, MTU), printed by demo up; no client left running"
 
-# Full ping matrix: each VM pings every address; exactly the same-network
-# holders answer. 10.0.0.11/12 exist in both networks.
-declare -A NET=([red-vm1]=red [red-vm2]=red [red-vm3]=red [blue-vm1]=blue [blue-vm2]=blue)
+# Full ping matrix: each VM pings every address; exactly the holders in the
+# same network, or in a network the router joins (red and green: demo-router,
+# the VMs' DHCP default route), answer. 10.0.0.11/12 exist in red and blue;
+# blue has no router.
+declare -A NET=([red-vm1]=red [red-vm2]=red [red-vm3]=red [blue-vm1]=blue [blue-vm2]=blue [green-vm1]=green)
+reach() { [ "$1" = "$2" ] || { [ "$1" != blue ] && [ "$2" != blue ]; }; }  # red <-> green routed
 for src in "${!NET[@]}"; do
-  for dst_ip in 10.0.0.11 10.0.0.12 10.0.0.13; do
+  for dst_ip in 10.0.0.11 10.0.0.12 10.0.0.13 10.1.0.11; do
     [ "${IP[$src]}" = "$dst_ip" ] && continue
     expect=no
     for dst in "${!NET[@]}"; do
-      [ "$dst" != "$src" ] && [ "${NET[$dst]}" = "${NET[$src]}" ] && [ "${IP[$dst]}" = "$dst_ip" ] && expect=yes
+      [ "$dst" != "$src" ] && reach "${NET[$src]}" "${NET[$dst]}" && [ "${IP[$dst]}" = "$dst_ip" ] && expect=yes
     done
     if in_ns "$src" ping -c 1 -W 1 -q "$dst_ip" >/dev/null 2>&1; then got=yes; else got=no; fi
     [ "$got" = "$expect" ] || fail "ping $src -> $dst_ip: got $got, expected $expect"
   done
 done
-pass "ping matrix: every VM reaches exactly its own network"
+pass "ping matrix: every VM reaches exactly its own network and, through demo-router, red <-> green"
+
+in_ns red-vm1 ping -c 1 -W 2 -q 10.0.0.1 >/dev/null || fail "red-vm1 cannot ping its gateway"
+in_ns green-vm1 ping -c 1 -W 2 -q 10.1.0.1 >/dev/null || fail "green-vm1 cannot ping its gateway"
+ttl=$(in_ns red-vm1 ping -c 1 -W 2 10.1.0.11 | sed -n 's/.*ttl=\([0-9]*\).*/\1/p')
+[ "$ttl" = 63 ] || fail "red-vm1 -> green-vm1 reply TTL $ttl, expected 63 (routed once)"
+pass "gateways answer; red -> green is one routed hop"
 
 # Overlapping IPs resolve inside the asker's network: blue-vm1's neighbour
 # 10.0.0.12 is blue-vm2, never red-vm2.
@@ -104,8 +115,8 @@ import json,sys; r=json.load(sys.stdin); assert r["writes"]==0 and r["deletes"]=
 pass "re-applying the same state writes nothing"
 
 # Inspection.
-nt status | grep -q "5 ports, 2 networks" || fail "status: $(nt status)"
-[ "$(nt fdb list -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 5 ] \
+nt status | grep -q "6 ports, 3 networks" || fail "status: $(nt status)"
+[ "$(nt fdb list -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 8 ] \
   || fail "fdb list"
 pass "status and fdb list"
 
@@ -146,7 +157,7 @@ json.dump(s, open(sys.argv[2], "w"))
 PY
 set +e; out=$("$NEUTRINO" demo up --state "$NT_TMP/down-port.json" --prefix "$PFX-x" 2>&1); rc=$?; set -e
 [ "$rc" -ne 0 ] || fail "demo up succeeded though red-vm3 can get no lease: $out"
-grep -q "DHCP failed for 1 of 5 VMs" <<<"$out" || fail "the error does not count the VMs: $out"
+grep -q "DHCP failed for 1 of 6 VMs" <<<"$out" || fail "the error does not count the VMs: $out"
 grep -q "$PFX-x-red-vm3 (port red-vm3): no DHCP lease for 10.0.0.13 (udhcpc exit 1)" <<<"$out" \
   || fail "the error does not name red-vm3 and its address: $out"
 [ -z "$(ip netns list | grep "^$PFX-x-" || true)" ] || fail "a failed demo up left namespaces"
