@@ -40,7 +40,8 @@ SEC("xdp.frags")
 int uplink_xdp(struct xdp_md *ctx)
 {
 	struct nt_tun_rx rx = {};
-	int r = nt_tunnel_rx_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end, &rx);
+	int r = nt_tunnel_rx_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end, ctx->ingress_ifindex,
+				      &rx);
 
 	if (r >= 0)
 		return XDP_PASS;
@@ -134,12 +135,39 @@ NT_INLINE void nt_uplink_rx_count(__u32 ifindex, __u32 bytes)
 		nt_counter_add(&s->decap, bytes);
 }
 
+/* A refused frame from the underlay: reported, and (outside trace mode)
+ * counted under its reason and as the uplink's drop. */
+NT_INLINE int nt_uplink_drop(struct __sk_buff *skb, __u32 reason)
+{
+	nt_tc_report(skb, NT_VERDICT_DROP, 0, reason);
+	if (!nt_tc_tracing(skb))
+		nt_uplink_drop_count(skb->ifindex, reason, skb->len);
+	return TC_ACT_SHOT;
+}
+
+/* [outer eth][outer IP + UDP/VXLAN or GRE][inner eth][payload]: removes
+ * everything between the outer Ethernet header and the payload (outer_len
+ * bytes), then writes the inner Ethernet header in front. 0 or a drop reason. */
+NT_INLINE int nt_uplink_decap(struct __sk_buff *skb, __u32 outer_len)
+{
+	struct ethhdr inner;
+
+	if (bpf_skb_load_bytes(skb, outer_len, &inner, sizeof(inner)) < 0)
+		return NT_DROP_BAD_TUNNEL;
+	if (bpf_skb_adjust_room(skb, -(__s32)outer_len, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
+		return NT_DROP_BAD_TUNNEL;
+	if (bpf_skb_store_bytes(skb, 0, &inner, sizeof(inner), 0) < 0)
+		return NT_DROP_BAD_TUNNEL;
+	return 0;
+}
+
 SEC("tc")
 int uplink_ingress(struct __sk_buff *skb)
 {
 	struct nt_provider_key pk = { .ifindex = skb->ifindex };
 	struct nt_provider_net *pn;
 	struct nt_tun_rx rx = {};
+	__u32 len = skb->len;
 	int r;
 
 	/* Provider networks: the stack has already moved a VLAN tag into the
@@ -156,29 +184,21 @@ int uplink_ingress(struct __sk_buff *skb)
 		return nt_deliver_local(skb, pn->net_id, 1);
 	}
 
-	r = nt_tunnel_rx_classify((void *)(long)skb->data, (void *)(long)skb->data_end, &rx);
+	/* Tunnel packets come untagged on the tunnel interface, nowhere else:
+	 * a frame in a VLAN no network claims (on a physnet trunk or on the
+	 * tunnel interface) is the host's, whatever it carries. */
+	if (skb->vlan_present)
+		return TC_ACT_OK;
+	r = nt_tunnel_rx_classify((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex, &rx);
 	if (r == 0)
 		return TC_ACT_OK; /* the host's own traffic */
-	if (r < 0) {
-		if (!nt_tc_tracing(skb))
-			nt_uplink_drop_count(skb->ifindex, -r, skb->len);
-		nt_tc_report(skb, NT_VERDICT_DROP, 0, -r);
-		return TC_ACT_SHOT;
-	}
+	if (r < 0)
+		return nt_uplink_drop(skb, -r);
+	r = nt_uplink_decap(skb, rx.outer_len);
+	if (r)
+		return nt_uplink_drop(skb, r);
+	/* Counted once decapsulated, as received: outer headers included. */
 	if (!nt_tc_tracing(skb))
-		nt_uplink_rx_count(skb->ifindex, skb->len);
-	/* [outer eth][outer IP + UDP/VXLAN or GRE][inner eth][payload]: remove
-	 * everything between the outer Ethernet header and the payload
-	 * (outer_len bytes), then write the inner Ethernet header in front. */
-	{
-		struct ethhdr inner;
-
-		if (bpf_skb_load_bytes(skb, rx.outer_len, &inner, sizeof(inner)) < 0)
-			return nt_tc_drop(skb, NULL, NT_DROP_BAD_TUNNEL);
-		if (bpf_skb_adjust_room(skb, -(__s32)rx.outer_len, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
-			return nt_tc_drop(skb, NULL, NT_DROP_BAD_TUNNEL);
-		if (bpf_skb_store_bytes(skb, 0, &inner, sizeof(inner), 0) < 0)
-			return nt_tc_drop(skb, NULL, NT_DROP_BAD_TUNNEL);
-	}
+		nt_uplink_rx_count(skb->ifindex, len);
 	return nt_deliver_local(skb, rx.net_id, 0);
 }

@@ -43,9 +43,10 @@ NT_INLINE struct nt_config *nt_host_config(void)
 	return bpf_map_lookup_elem(&nt_config, &zero);
 }
 
-/* 0: not tunnel traffic for this host (the stack's business);
+/* A frame that arrived untagged on ifindex: 0: not tunnel traffic for this
+ * host (the stack's business; always so off the tunnel interface);
  * 1: a valid tunnel packet, described in rx; negative: -(drop reason). */
-NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, struct nt_tun_rx *rx)
+NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, struct nt_tun_rx *rx)
 {
 	struct nt_cursor c = { data, data_end };
 	struct nt_config *cfg = nt_host_config();
@@ -55,7 +56,7 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, struct nt_tun_rx
 	struct ethhdr *eth;
 	struct iphdr *ip;
 
-	if (!cfg || !cfg->tunnel_ip.w[3])
+	if (!cfg || !cfg->tunnel_ip.w[3] || !cfg->tunnel_ifindex || ifindex != cfg->tunnel_ifindex)
 		return 0;
 	eth = nt_parse_eth(&c);
 	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
