@@ -36,6 +36,36 @@ struct nt_tun_rx {
 	union nt_ip src; /* the sending host's tunnel address */
 };
 
+/* Is the checksum of the IPv4 header at ip right, options included? The
+ * fixed 20 bytes must be in the packet already; each option word is
+ * checked against end. */
+NT_INLINE int nt_ipv4_csum_ok(const struct iphdr *ip, const void *end)
+{
+	const __u16 *w = (const __u16 *)ip;
+	const __u32 *opt = (const __u32 *)(ip + 1);
+	int nopt = ip->ihl - 5;
+	__u32 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		sum += w[i];
+	for (i = 0; i < 10; i++) { /* bounded: IHL 15 is 40 bytes of options */
+		if (i >= nopt)
+			break;
+		const __u32 *next = opt + 1;
+
+		asm volatile("" : "+r"(next)); /* compared as is, not rewritten as end - 4 */
+		if ((const void *)next > end)
+			return 0;
+		sum += (*opt & 0xffff) + (*opt >> 16);
+		opt = next;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 NT_INLINE struct nt_config *nt_host_config(void)
 {
 	__u32 zero = 0;
@@ -55,6 +85,7 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, s
 	struct nt_tun_net *tn;
 	struct ethhdr *eth;
 	struct iphdr *ip;
+	void *dgram_end; /* the end of the outer IP datagram: padding follows */
 
 	if (!cfg || !cfg->tunnel_ip.w[3] || !cfg->tunnel_ifindex || ifindex != cfg->tunnel_ifindex)
 		return 0;
@@ -66,17 +97,22 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, s
 		return 0;
 	if (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_GRE)
 		return 0;
+	/* Everything below is parsed within the datagram, never from the
+	 * Ethernet padding or trailing bytes behind it. */
+	dgram_end = (void *)ip + bpf_ntohs(ip->tot_len);
+	if (bpf_ntohs(ip->tot_len) < ip->ihl * 4 || dgram_end > c.end || !nt_ipv4_csum_ok(ip, c.end))
+		return -NT_DROP_BAD_TUNNEL;
 	c.pos = (void *)ip + ip->ihl * 4;
 	if (ip->protocol == IPPROTO_UDP) {
 		struct udphdr *udp = c.pos;
 		struct nt_vxlanhdr *vx;
 
-		if ((void *)(udp + 1) > c.end)
+		if ((void *)(udp + 1) > c.end || (void *)(udp + 1) > dgram_end)
 			return 0;
 		if (udp->dest != bpf_htons(NT_VXLAN_PORT))
 			return 0;
 		vx = (void *)(udp + 1);
-		if ((void *)(vx + 1) > c.end || !(vx->flags & NT_VXLAN_FLAG_I))
+		if ((void *)(vx + 1) > c.end || (void *)(vx + 1) > dgram_end || !(vx->flags & NT_VXLAN_FLAG_I))
 			return -NT_DROP_BAD_TUNNEL;
 		tk.type = NT_NET_VXLAN;
 		tk.seg_id = bpf_ntohl(vx->vni) >> 8;
@@ -86,7 +122,7 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, s
 		__u16 fl;
 		__u32 off = sizeof(*gre);
 
-		if ((void *)(gre + 1) > c.end)
+		if ((void *)(gre + 1) > c.end || (void *)(gre + 1) > dgram_end)
 			return -NT_DROP_BAD_TUNNEL;
 		fl = bpf_ntohs(gre->flags);
 		if ((fl & (NT_GRE_VERSION | NT_GRE_ROUTING)) || !(fl & NT_GRE_K) ||
@@ -94,7 +130,7 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, s
 			return -NT_DROP_BAD_TUNNEL;
 		if (fl & NT_GRE_C)
 			off += 4;
-		if (c.pos + off + 4 > c.end)
+		if (c.pos + off + 4 > c.end || c.pos + off + 4 > dgram_end)
 			return -NT_DROP_BAD_TUNNEL;
 		tk.type = NT_NET_GRE;
 		tk.seg_id = bpf_ntohl(*(__be32 *)(c.pos + off));
@@ -105,7 +141,7 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, s
 	}
 	if (bpf_ntohs(ip->frag_off) & 0x3fff)
 		return -NT_DROP_BAD_TUNNEL; /* we never send fragmented tunnel packets */
-	if (c.pos + sizeof(struct ethhdr) > c.end)
+	if (c.pos + sizeof(struct ethhdr) > c.end || c.pos + sizeof(struct ethhdr) > dgram_end)
 		return -NT_DROP_BAD_TUNNEL;
 	nt_ip_from_v4(&vk.ip, ip->saddr);
 	if (!bpf_map_lookup_elem(&nt_vteps, &vk))
