@@ -55,8 +55,9 @@ std::string ips_text(const std::vector<IpAddr>& ips) {
 }
 
 const char* proto_name(uint8_t p) { return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "?"; }
-const char* nat_state_name(uint8_t s) {
-    return s == NT_NAT_CLOSING ? "closing" : "active";
+// The datapath keeps FIN/RST on the OUT entry; a reply shows as IN packets.
+const char* nat_state_name(const NatRow& r) {
+    return r.state == NT_NAT_CLOSING ? "closing" : r.in.packets ? "replied" : "new";
 }
 
 int print_nat(const Globals& g, const std::vector<NatRow>& rows) {
@@ -66,7 +67,7 @@ int print_nat(const Globals& g, const std::vector<NatRow>& rows) {
             a.push_back({{"router", r.router}, {"router_name", r.router_name}, {"proto", proto_name(r.proto)},
                          {"fixed", r.fixed.str()}, {"fixed_port", r.fixed_port}, {"external", r.external.str()},
                          {"external_port", r.external_port}, {"remote", r.remote.str()},
-                         {"remote_port", r.remote_port}, {"state", nat_state_name(r.state)},
+                         {"remote_port", r.remote_port}, {"state", nat_state_name(r)},
                          {"idle_seconds", r.idle_ns / 1000000000ull},
                          {"out_packets", r.out.packets}, {"out_bytes", r.out.bytes},
                          {"in_packets", r.in.packets}, {"in_bytes", r.in.bytes}});
@@ -78,7 +79,7 @@ int print_nat(const Globals& g, const std::vector<NatRow>& rows) {
         t.add({r.router_name.empty() ? r.router : r.router_name, proto_name(r.proto),
                r.fixed.str() + ":" + std::to_string(r.fixed_port),
                r.external.str() + ":" + std::to_string(r.external_port),
-               r.remote.str() + ":" + std::to_string(r.remote_port), nat_state_name(r.state),
+               r.remote.str() + ":" + std::to_string(r.remote_port), nat_state_name(r),
                std::to_string(r.idle_ns / 1000000000ull) + "s", std::to_string(r.out.packets),
                std::to_string(r.in.packets)});
     std::cout << t.str();

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
                     "textfile collector; overrides -o");
 
     std::string demo_state = default_demo_state(), prefix = "ntdemo";
-    auto* demo = app.add_subcommand("demo", "A built-in sandbox: VM namespaces on two networks with overlapping IPs");
+    auto* demo = app.add_subcommand("demo", "A built-in sandbox: VMs on three networks, two with overlapping IPs, one routed");
     demo->require_subcommand(1);
     demo->add_option("--state", demo_state, "Desired state of the sandbox")->capture_default_str();
     demo->add_option("--prefix", prefix, "Name prefix of its namespaces and its instance name")->capture_default_str();

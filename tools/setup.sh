@@ -17,6 +17,7 @@ esac
 packages=(
   # build
   cmake ninja-build clang llvm pkg-config g++
+  libclang-rt-14-dev   # libFuzzer and the sanitizers of the fuzz target (clang only recommends it)
   libbpf-dev bpftool libxdp-dev xdp-tools libnl-3-dev libnl-route-3-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libtins-dev libpcap-dev
   # tests and demo: real tools as oracles and peers

@@ -222,9 +222,8 @@ struct nt_nat_key { /* a flow as one direction sees it, before translation */
 };
 
 enum nt_nat_state {
-	NT_NAT_NEW = 0,     /* no reply yet */
-	NT_NAT_REPLIED = 1, /* the outside answered */
-	NT_NAT_CLOSING = 2, /* TCP FIN or RST seen */
+	NT_NAT_OPEN = 0,    /* (a reply shows as the IN entry's seen_ns) */
+	NT_NAT_CLOSING = 2, /* TCP FIN or RST seen going out */
 };
 
 struct nt_nat_entry {
