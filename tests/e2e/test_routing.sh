@@ -102,9 +102,21 @@ pings b1 198.51.100.7 || fail "ICMP echo through SNAT"
 pass "outbound: SNAT to the router's address (port from this host's slice), floating IP for a1"
 
 pings ext 172.31.208.110 || fail "outside -> floating IP -> a1"
+# TCP in through the floating IP: a1 sees the real outside source.
+ip netns exec "$PFX-a1" timeout 20 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.1.0.11", 7008)); s.listen(1)
+c, a = s.accept(); c.sendall(a[0].encode()); c.close()' >/dev/null 2>&1 &
+NT_PIDS+=($!)
+sleep 0.5
+seen=$(in_ns ext timeout 5 python3 -c '
+import socket; s = socket.create_connection(("172.31.208.110", 7008), timeout=3); print(s.recv(64).decode())') \
+  || fail "outside -> floating IP -> a1 over TCP"
+[ "$seen" = 172.31.208.1 ] || fail "a1 saw the outside connection from $seen, expected 172.31.208.1"
 pings ext 172.31.208.102 || fail "the router's external address does not answer ping"
 ! in_ns ext timeout 3 bash -c 'echo > /dev/tcp/172.31.208.102/7007' 2>/dev/null || fail "unsolicited TCP to the SNAT address got through"
-pass "inbound: floating IP to a1's fixed IP, router address answers ping, nothing else gets in"
+pass "inbound: floating IP to a1 (ping, TCP with the real source), router address answers ping, nothing else gets in"
 
 bps=$(iperf_bps b1 ext 198.51.100.7)
 [ "$bps" -gt 10000000 ] || fail "iperf3 through SNAT: $bps bit/s"
@@ -130,6 +142,20 @@ h1 apply --host compute-1 "$NT_TMP/nofip.json" >/dev/null || fail "apply without
 seen=$(peer a1) || fail "a1 lost the outside after disassociation"
 [ "${seen%%:*}" = 172.31.208.102 ] || fail "a1 seen as $seen after disassociation, expected SNAT"
 pass "disassociating the floating IP: inbound ends at once, a1 falls back to SNAT"
+
+# Two VMs SNAT to the same server address and port: distinct external ports
+# (a1's binding to it is still held, so b1's new flow cannot take its port).
+seen_b=$(peer b1) || fail "b1 through SNAT"
+[ "${seen_b%%:*}" = 172.31.208.102 ] && [ "${seen_b##*:}" != "${seen##*:}" ] \
+  || fail "a1 as $seen and b1 as $seen_b: not distinct ports of the SNAT address"
+pass "two VMs to one server port through SNAT: $seen and $seen_b"
+
+# No iptables NAT anywhere: not in the root namespace, not in any of ours.
+for ns in "" $(ip netns list | awk '{print $1}' | grep "^$PFX-" || true); do
+  rules=$( { if [ -z "$ns" ]; then iptables -t nat -S; else ip netns exec "$ns" iptables -t nat -S; fi; } 2>/dev/null | grep -c '^-A' || true)
+  [ "$rules" -eq 0 ] || fail "iptables nat rules in ${ns:-the root namespace}"
+done
+pass "no iptables -t nat rule in any namespace"
 
 # --- inspection -------------------------------------------------------------------------
 h1 router list | grep -q router-1 || fail "router list lacks router-1"
