@@ -25,4 +25,22 @@ NT_INLINE __u64 nt_csum_part(void *data, __u32 len)
 	return c < 0 ? 0 : (__u32)c;
 }
 
+/* Incremental update of a checksum field (RFC 1624) for a 16- or 32-bit
+ * value replaced, all in the byte order they have in the packet. For fields
+ * bpf_l3/l4_csum_replace cannot reach: the headers quoted in an ICMP error. */
+NT_INLINE __u16 nt_csum_replace16(__u16 csum, __u16 from, __u16 to)
+{
+	__u32 s = (__u16)~csum + (__u16)~from + (__u32)to;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+NT_INLINE __u16 nt_csum_replace32(__u16 csum, __u32 from, __u32 to)
+{
+	return nt_csum_replace16(nt_csum_replace16(csum, (__u16)from, (__u16)to), (__u16)(from >> 16),
+				 (__u16)(to >> 16));
+}
+
 #endif

@@ -7,6 +7,7 @@
 #ifndef NT_BPF_NAT_H
 #define NT_BPF_NAT_H
 
+#include "csum.h"
 #include "l3.h"
 #include "maps.h"
 #include "tc.h"
@@ -235,6 +236,99 @@ NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
 	return nt_nat_rewrite(skb, &l4, 1, ip.saddr, e->addr.w[3], l4.sport, e->port) < 0 ? -NT_DROP_MALFORMED : 0;
 }
 
+/* ---- ICMP errors about translated packets -----------------------------------
+ * The quoted packet left translated, so the error comes to the external
+ * address and quotes it: the outer destination and the quoted source address
+ * and port go back to the fixed ones (RFC 5508), and every checksum follows:
+ * the quoted IP header's, the quoted UDP/ICMP one where present, and the
+ * outer ICMP checksum, which covers all of the quote. */
+NT_INLINE int nt_icmp_quote_set16(struct __sk_buff *skb, __u32 icmp_csum_off, __u32 off, __u16 from, __u16 to)
+{
+	if (bpf_l4_csum_replace(skb, icmp_csum_off, from, to, sizeof(to)) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, &to, sizeof(to), 0);
+}
+
+NT_INLINE int nt_icmp_quote_set32(struct __sk_buff *skb, __u32 icmp_csum_off, __u32 off, __u32 from, __u32 to)
+{
+	if (bpf_l4_csum_replace(skb, icmp_csum_off, from, to, sizeof(to)) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, &to, sizeof(to), 0);
+}
+
+/* 1 = translated, 0 = not an error about one of our translations. */
+NT_INLINE int nt_nat_in_error(struct __sk_buff *skb, __u32 router_id, struct nt_l3_scratch *x,
+			      const struct iphdr *ip, const struct nt_nat_l4 *l4)
+{
+	const __u32 icmp_csum = l4->l4_off + 2, q_ip = l4->l4_off + 8, q_l4 = q_ip + sizeof(struct iphdr);
+	struct nt_nat_entry *e;
+	struct nt_fip *fip;
+	struct iphdr q;
+	__be16 qp[4] = {}; /* the quote's first 8 L4 bytes */
+	__u32 fixed, port_off = 0, csum_off = 0;
+	__u16 from_port = 0, to_port = 0, c;
+
+	if (bpf_skb_load_bytes(skb, q_ip, &q, sizeof(q)) < 0 || q.ihl != 5 || q.saddr != ip->daddr ||
+	    bpf_skb_load_bytes(skb, q_l4, qp, sizeof(qp)) < 0)
+		return 0;
+	__builtin_memset(&x->fk, 0, sizeof(x->fk));
+	x->fk.router_id = router_id;
+	x->fk.dir = NT_NAT_IN;
+	nt_ip_from_v4(&x->fk.addr, q.saddr);
+	fip = bpf_map_lookup_elem(&nt_fips, &x->fk);
+	if (fip) {
+		fixed = fip->addr.w[3];
+	} else {
+		__builtin_memset(&x->key, 0, sizeof(x->key));
+		x->key.router_id = router_id;
+		x->key.dir = NT_NAT_IN;
+		x->key.proto = q.protocol;
+		nt_ip_from_v4(&x->key.src, q.daddr);
+		nt_ip_from_v4(&x->key.dst, q.saddr);
+		/* The quote as the remote would answer it: its source is our port. */
+		x->key.sport = q.protocol == IPPROTO_ICMP ? qp[2] : qp[1];
+		x->key.dport = q.protocol == IPPROTO_ICMP ? qp[2] : qp[0];
+		e = bpf_map_lookup_elem(&nt_nat, &x->key);
+		if (!e)
+			return 0;
+		fixed = e->addr.w[3];
+		from_port = x->key.dport;
+		to_port = e->port;
+	}
+	if (q.protocol == IPPROTO_UDP && qp[3]) {
+		csum_off = q_l4 + 6;
+		port_off = q_l4;
+	} else if (q.protocol == IPPROTO_TCP) {
+		port_off = q_l4;
+	} else if (q.protocol == IPPROTO_ICMP) {
+		csum_off = q_l4 + 2;
+		port_off = q_l4 + 4;
+	}
+	/* Outer destination (the ICMP checksum has no pseudo-header). */
+	if (bpf_l3_csum_replace(skb, NT_NAT_IP_OFF + offsetof(struct iphdr, check), ip->daddr, fixed, sizeof(fixed)) < 0 ||
+	    bpf_skb_store_bytes(skb, NT_NAT_IP_OFF + offsetof(struct iphdr, daddr), &fixed, sizeof(fixed), 0) < 0)
+		return -NT_DROP_MALFORMED;
+	/* Quoted source address, and the quoted IP header's checksum. */
+	if (nt_icmp_quote_set32(skb, icmp_csum, q_ip + offsetof(struct iphdr, saddr), q.saddr, fixed) < 0 ||
+	    nt_icmp_quote_set16(skb, icmp_csum, q_ip + offsetof(struct iphdr, check), q.check,
+				nt_csum_replace32(q.check, q.saddr, fixed)) < 0)
+		return -NT_DROP_MALFORMED;
+	/* The quoted L4 checksum (UDP's covers the address too) and port. */
+	if (csum_off) {
+		c = q.protocol == IPPROTO_UDP ? qp[3] : qp[1];
+		__u16 n = q.protocol == IPPROTO_UDP ? nt_csum_replace32(c, q.saddr, fixed) : c;
+
+		if (from_port != to_port)
+			n = nt_csum_replace16(n, from_port, to_port);
+		if (n != c && nt_icmp_quote_set16(skb, icmp_csum, csum_off, c, n) < 0)
+			return -NT_DROP_MALFORMED;
+	}
+	if (port_off && from_port != to_port &&
+	    nt_icmp_quote_set16(skb, icmp_csum, port_off, from_port, to_port) < 0)
+		return -NT_DROP_MALFORMED;
+	return 1;
+}
+
 /* Inbound on the external network, to the router's gateway MAC: a floating
  * IP goes to its fixed IP, a SNAT binding back to its flow. 1 = translated,
  * 0 = neither (perhaps the router's own address), or -(drop reason). */
@@ -251,6 +345,9 @@ NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
 		return -NT_DROP_MALFORMED;
 	r = nt_nat_parse(skb, &ip, &l4);
 	if (r < 0)
+		return r;
+	if (ip.protocol == IPPROTO_ICMP && nt_icmp4_is_error(l4.icmp_type) && l4.l4_off &&
+	    (r = nt_nat_in_error(skb, router_id, x, &ip, &l4)) != 0)
 		return r;
 	__builtin_memset(&x->fk, 0, sizeof(x->fk));
 	x->fk.router_id = router_id;

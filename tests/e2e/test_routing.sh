@@ -99,7 +99,18 @@ port=${seen##*:}
 seen=$(peer a1) || fail "a1 (floating IP) cannot reach the outside"
 [ "${seen%%:*}" = 172.31.208.110 ] || fail "a1 seen as $seen, expected its floating IP"
 pings b1 198.51.100.7 || fail "ICMP echo through SNAT"
-pass "outbound: SNAT to the router's address (port from this host's slice), floating IP for a1"
+# An ICMP error about a SNATed flow (port unreachable from the server) comes
+# back translated, quote included: b1's UDP socket sees the refusal.
+got=$(in_ns b1 timeout 5 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.connect(("198.51.100.7", 9))
+try:
+    s.send(b"x"); s.recv(16); print("answered")
+except ConnectionRefusedError: print("refused")
+except socket.timeout: print("timeout")') || true
+[ "$got" = refused ] || fail "ICMP port unreachable through SNAT: the VM saw '$got'"
+pass "outbound: SNAT to the router's address (port from this host's slice), floating IP for a1, ICMP errors translated back"
 
 pings ext 172.31.208.110 || fail "outside -> floating IP -> a1"
 # TCP in through the floating IP: a1 sees the real outside source.

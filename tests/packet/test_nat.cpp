@@ -396,5 +396,61 @@ TEST_F(Nat, TraceMakesNoBinding) {
     EXPECT_EQ(std::memcmp(&a1_after, &a1_before, sizeof a1_after), 0) << "a1's counters moved";
 }
 
+// An ICMP error as `from` sends it to `to`, quoting the IP header and first
+// 8 bytes of `offending` (an Ethernet frame as flow_frame builds it).
+Bytes icmp_error_frame(const Mac& smac, const Mac& dmac, const L3& h, uint8_t type, uint8_t code,
+                       const Bytes& offending) {
+    const std::vector<uint8_t> quote(offending.begin() + 14, offending.begin() + 14 + 28);
+    Tins::ICMP icmp(static_cast<Tins::ICMP::Flags>(type));
+    icmp.code(code);
+    Tins::EthernetII eth = Tins::EthernetII(dmac, smac) / ip_of(h) / icmp / Tins::RawPDU(quote);
+    return bytes(eth);
+}
+
+// An ICMP error about a SNATed flow (port unreachable for UDP, a TCP RST's
+// cousin "admin prohibited" for TCP, time exceeded for an echo) arrives at
+// the router's address quoting the translated packet; it reaches the VM with
+// the outer destination and the quote translated back (address, port or echo
+// id), every checksum right: the quote then reads as the VM sent it.
+TEST_F(Nat, IcmpErrorAboutSnatFlowIsTranslatedInnerAndOuter) {
+    learn_gateway();
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    struct Case {
+        Proto p;
+        uint8_t type, code;
+    };
+    for (const Case c : {Case{Proto::Udp, 3, 3}, Case{Proto::Tcp, 3, 13}, Case{Proto::Echo, 11, 0}}) {
+        SCOPED_TRACE(int(proto_number(c.p)));
+        const uint16_t sport = 40200, dport = c.p == Proto::Echo ? sport : 5000;
+        ASSERT_EQ(ingress("a1", flow_frame(c.p, a1.mac, r1a.mac, {a1.ip, kServer}, sport, dport, false), false).retval,
+                  kTcActRedirect);
+        const auto ob = binding(NT_NAT_OUT, proto_number(c.p), a1.ip, kServer, sport, dport);
+        ASSERT_TRUE(ob);
+        const uint16_t ext = ntohs(ob->port);
+        // What the server got, and what the VM sent (both after the hop: TTL 63).
+        const Bytes seen = flow_frame(c.p, gw.mac, kGwMac, {kExtIp, kServer, 63}, ext,
+                                      c.p == Proto::Echo ? ext : dport, false);
+        const Bytes sent = flow_frame(c.p, gw.mac, kGwMac, {a1.ip, kServer, 63}, sport, dport, false);
+
+        const Bytes err = icmp_error_frame(kGwMac, gw.mac, {kServer, kExtIp}, c.type, c.code, seen);
+        const Bytes want = icmp_error_frame(r1a.mac, a1.mac, {kServer, a1.ip, 63}, c.type, c.code, sent);
+        expect_out(uplink_ingress(kUplink, err, true), a1.ifindex, want, true);
+        expect_out(uplink_ingress(kUplink, err, false), 0, want, false);
+    }
+}
+
+// The same for a floating IP: the quoted source goes back from the floating
+// to the fixed address (ports untouched), the UDP checksum in the quote too.
+TEST_F(Nat, IcmpErrorAboutFloatingIpFlowIsTranslatedInnerAndOuter) {
+    learn_gateway();
+    const TestPort &a2 = port("a2"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    const Bytes seen = flow_frame(Proto::Udp, gw.mac, kGwMac, {kFip, kServer, 63}, 5353, 53, false);
+    const Bytes sent = flow_frame(Proto::Udp, gw.mac, kGwMac, {a2.ip, kServer, 63}, 5353, 53, false);
+    const Bytes err = icmp_error_frame(kGwMac, gw.mac, {kServer, kFip}, 3, 3, seen);
+    const Bytes want = icmp_error_frame(r1a.mac, a2.mac, {kServer, a2.ip, 63}, 3, 3, sent);
+    expect_out(uplink_ingress(kUplink, err, true), a2.ifindex, want, true);
+    expect_out(uplink_ingress(kUplink, err, false), 0, want, false);
+}
+
 }  // namespace
 }  // namespace nt_test
