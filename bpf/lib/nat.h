@@ -121,6 +121,15 @@ NT_INLINE struct nt_l3_scratch *nt_l3_scratch_get(void)
 	return bpf_map_lookup_elem(&nt_l3_scratch, &zero);
 }
 
+NT_INLINE struct nt_fip *nt_fip_lookup(struct nt_l3_scratch *x, __u32 router_id, __u32 dir, __be32 addr)
+{
+	__builtin_memset(&x->fk, 0, sizeof(x->fk));
+	x->fk.router_id = router_id;
+	x->fk.dir = dir;
+	nt_ip_from_v4(&x->fk.addr, addr);
+	return bpf_map_lookup_elem(&nt_fips, &x->fk);
+}
+
 /* A new SNAT binding: an external port from this host's slice, probed from a
  * per-flow starting point; the inbound entry is inserted with BPF_NOEXIST,
  * so a port another flow holds (to the same remote) is never taken over.
@@ -198,11 +207,7 @@ NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
 	r = nt_nat_parse(skb, &ip, &l4);
 	if (r < 0)
 		return r;
-	__builtin_memset(&x->fk, 0, sizeof(x->fk));
-	x->fk.router_id = router_id;
-	x->fk.dir = NT_NAT_OUT;
-	nt_ip_from_v4(&x->fk.addr, ip.saddr);
-	fip = bpf_map_lookup_elem(&nt_fips, &x->fk);
+	fip = nt_fip_lookup(x, router_id, NT_NAT_OUT, ip.saddr);
 	if (fip)
 		return nt_nat_rewrite(skb, &l4, 1, ip.saddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 0;
 
@@ -271,11 +276,7 @@ NT_INLINE int nt_nat_in_error(struct __sk_buff *skb, __u32 router_id, struct nt_
 	if (bpf_skb_load_bytes(skb, q_ip, &q, sizeof(q)) < 0 || q.ihl != 5 || q.saddr != ip->daddr ||
 	    bpf_skb_load_bytes(skb, q_l4, qp, sizeof(qp)) < 0)
 		return 0;
-	__builtin_memset(&x->fk, 0, sizeof(x->fk));
-	x->fk.router_id = router_id;
-	x->fk.dir = NT_NAT_IN;
-	nt_ip_from_v4(&x->fk.addr, q.saddr);
-	fip = bpf_map_lookup_elem(&nt_fips, &x->fk);
+	fip = nt_fip_lookup(x, router_id, NT_NAT_IN, q.saddr);
 	if (fip) {
 		fixed = fip->addr.w[3];
 	} else {
@@ -349,11 +350,7 @@ NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
 	if (ip.protocol == IPPROTO_ICMP && nt_icmp4_is_error(l4.icmp_type) && l4.l4_off &&
 	    (r = nt_nat_in_error(skb, router_id, x, &ip, &l4)) != 0)
 		return r;
-	__builtin_memset(&x->fk, 0, sizeof(x->fk));
-	x->fk.router_id = router_id;
-	x->fk.dir = NT_NAT_IN;
-	nt_ip_from_v4(&x->fk.addr, ip.daddr);
-	fip = bpf_map_lookup_elem(&nt_fips, &x->fk);
+	fip = nt_fip_lookup(x, router_id, NT_NAT_IN, ip.daddr);
 	if (fip)
 		return nt_nat_rewrite(skb, &l4, 0, ip.daddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 1;
 	if (!l4.has_ports)
