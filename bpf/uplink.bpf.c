@@ -40,8 +40,8 @@ SEC("xdp.frags")
 int uplink_xdp(struct xdp_md *ctx)
 {
 	struct nt_tun_rx rx = {};
-	int r = nt_tunnel_rx_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end, ctx->ingress_ifindex,
-				      &rx);
+	int r = nt_tunnel_rx_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end, bpf_xdp_get_buff_len(ctx),
+				      ctx->ingress_ifindex, &rx);
 
 	if (r >= 0)
 		return XDP_PASS;
@@ -189,7 +189,7 @@ int uplink_ingress(struct __sk_buff *skb)
 	 * tunnel interface) is the host's, whatever it carries. */
 	if (skb->vlan_present)
 		return TC_ACT_OK;
-	r = nt_tunnel_rx_classify((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex, &rx);
+	r = nt_tunnel_rx_classify((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, skb->ifindex, &rx);
 	if (r == 0)
 		return TC_ACT_OK; /* the host's own traffic */
 	if (r < 0)

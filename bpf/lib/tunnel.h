@@ -73,10 +73,12 @@ NT_INLINE struct nt_config *nt_host_config(void)
 	return bpf_map_lookup_elem(&nt_config, &zero);
 }
 
-/* A frame that arrived untagged on ifindex: 0: not tunnel traffic for this
- * host (the stack's business; always so off the tunnel interface);
- * 1: a valid tunnel packet, described in rx; negative: -(drop reason). */
-NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, struct nt_tun_rx *rx)
+/* A frame of len bytes (linear or not: only the headers need to be between
+ * data and data_end) that arrived untagged on ifindex: 0: not tunnel
+ * traffic for this host (the stack's business; always so off the tunnel
+ * interface); 1: a valid tunnel packet, described in rx; negative:
+ * -(drop reason). */
+NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 len, __u32 ifindex, struct nt_tun_rx *rx)
 {
 	struct nt_cursor c = { data, data_end };
 	struct nt_config *cfg = nt_host_config();
@@ -100,7 +102,8 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 ifindex, s
 	/* Everything below is parsed within the datagram, never from the
 	 * Ethernet padding or trailing bytes behind it. */
 	dgram_end = (void *)ip + bpf_ntohs(ip->tot_len);
-	if (bpf_ntohs(ip->tot_len) < ip->ihl * 4 || dgram_end > c.end || !nt_ipv4_csum_ok(ip, c.end))
+	if (bpf_ntohs(ip->tot_len) < ip->ihl * 4 || bpf_ntohs(ip->tot_len) > len - sizeof(*eth) ||
+	    !nt_ipv4_csum_ok(ip, c.end))
 		return -NT_DROP_BAD_TUNNEL;
 	c.pos = (void *)ip + ip->ihl * 4;
 	if (ip->protocol == IPPROTO_UDP) {
