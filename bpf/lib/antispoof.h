@@ -66,11 +66,15 @@ NT_INLINE int nt_antispoof_ip(const struct nt_port *port, const __u8 *src_mac, c
 }
 
 /* ARP: sender hardware and protocol address must be an allowed pair; a probe
- * (sender IP 0.0.0.0) only needs an allowed MAC. */
+ * (sender IP 0.0.0.0) only needs an allowed MAC. The sender fields are read
+ * at Ethernet/IPv4 offsets: any other ARP is malformed. */
 NT_INLINE int nt_antispoof_arp(const struct nt_port *port, const struct nt_arp *arp)
 {
 	union nt_ip spa;
 
+	if (arp->hdr.ar_hrd != bpf_htons(ARPHRD_ETHER) || arp->hdr.ar_pro != bpf_htons(ETH_P_IP) ||
+	    arp->hdr.ar_hln != NT_ETH_ALEN || arp->hdr.ar_pln != 4)
+		return NT_DROP_MALFORMED;
 	nt_ip_from_v4(&spa, arp->eth.spa);
 	if (nt_mac_eq(arp->eth.sha, port->mac) && nt_ip_eq(&spa, &port->ip))
 		return 0;
