@@ -106,15 +106,32 @@ NT_INLINE int nt_parse_ports(struct nt_cursor *c, struct nt_tuple *t, __u8 *type
 	return 0;
 }
 
-/* The header quoted by an ICMP error: IP header + the first 8 bytes of L4. */
-NT_INLINE int nt_parse_quoted(struct nt_cursor *c, struct nt_flow *f)
+/* The smallest L4 header of proto: a datagram with less is malformed. */
+NT_INLINE __u32 nt_l4_min_len(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return sizeof(struct tcphdr);
+	case IPPROTO_SCTP:
+		return 12; /* common header */
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return 8;
+	}
+	return 0;
+}
+
+/* The header quoted by an ICMP error (len bytes of the error's datagram are
+ * left at the cursor): IP header + the first 8 bytes of L4. */
+NT_INLINE int nt_parse_quoted(struct nt_cursor *c, struct nt_flow *f, __u32 len)
 {
 	__u8 type = 0, code = 0;
 
 	if (f->t.family == 4) {
 		struct iphdr *ip = c->pos;
 
-		if ((void *)(ip + 1) > c->end || ip->ihl < 5)
+		if ((void *)(ip + 1) > c->end || ip->ihl < 5 || ip->ihl * 4 + 8 > len)
 			return -1;
 		nt_ip_from_v4(&f->quoted.src, ip->saddr);
 		nt_ip_from_v4(&f->quoted.dst, ip->daddr);
@@ -124,7 +141,7 @@ NT_INLINE int nt_parse_quoted(struct nt_cursor *c, struct nt_flow *f)
 	} else {
 		struct ipv6hdr *ip6 = c->pos;
 
-		if ((void *)(ip6 + 1) > c->end)
+		if ((void *)(ip6 + 1) > c->end || sizeof(*ip6) + 8 > len)
 			return -1;
 		__builtin_memcpy(f->quoted.src.b, &ip6->saddr, 16);
 		__builtin_memcpy(f->quoted.dst.b, &ip6->daddr, 16);
@@ -135,10 +152,14 @@ NT_INLINE int nt_parse_quoted(struct nt_cursor *c, struct nt_flow *f)
 	return nt_parse_ports(c, &f->quoted, &type, &code);
 }
 
-NT_INLINE int nt_parse_l4(struct nt_cursor *c, struct nt_flow *f)
+/* The L4 header at the cursor, len bytes of datagram left (the IP length
+ * fields: what follows in the frame is padding). */
+NT_INLINE int nt_parse_l4(struct nt_cursor *c, struct nt_flow *f, __u32 len)
 {
 	if (f->frag == NT_FRAG_LATER)
 		return 0;
+	if (len < nt_l4_min_len(f->t.proto))
+		return -1;
 	if (nt_parse_ports(c, &f->t, &f->icmp_type, &f->icmp_code) < 0)
 		return -1;
 	f->l4_ok = 1;
@@ -152,20 +173,27 @@ NT_INLINE int nt_parse_l4(struct nt_cursor *c, struct nt_flow *f)
 	if ((f->t.proto == IPPROTO_ICMP && nt_icmp4_is_error(f->icmp_type)) ||
 	    (f->t.proto == IPPROTO_ICMPV6 && nt_icmp6_is_error(f->icmp_type))) {
 		c->pos += 8;
-		if (nt_parse_quoted(c, f) == 0)
+		if (nt_parse_quoted(c, f, len - 8) == 0)
 			f->icmp_error = 1;
 	}
 	return 0;
 }
 
-NT_INLINE int nt_parse_ipv4(struct nt_cursor *c, struct nt_flow *f)
+/* IPv4 at the cursor, with bytes bytes of packet from the cursor on (linear
+ * or not: end may stop short of them). A total length below the header or
+ * beyond those bytes is malformed; L4 is parsed within the total length. */
+NT_INLINE int nt_parse_ipv4_within(struct nt_cursor *c, struct nt_flow *f, __u32 bytes)
 {
 	struct iphdr *ip = c->pos;
+	__u32 tot;
 	__u16 frag;
 
 	if ((void *)(ip + 1) > c->end || ip->ihl < 5 || ip->version != 4)
 		return -1;
 	if (c->pos + ip->ihl * 4 > c->end)
+		return -1;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < ip->ihl * 4 || tot > bytes)
 		return -1;
 	f->t.family = 4;
 	f->t.proto = ip->protocol;
@@ -178,7 +206,14 @@ NT_INLINE int nt_parse_ipv4(struct nt_cursor *c, struct nt_flow *f)
 		f->frag = NT_FRAG_FIRST;
 	f->frag_id = bpf_ntohs(ip->id);
 	c->pos += ip->ihl * 4;
-	return nt_parse_l4(c, f);
+	return nt_parse_l4(c, f, tot - ip->ihl * 4);
+}
+
+/* The same where only the linear part is known (end): the total length is
+ * bounded by IPv4's own maximum, L4 still by the total length. */
+NT_INLINE int nt_parse_ipv4(struct nt_cursor *c, struct nt_flow *f)
+{
+	return nt_parse_ipv4_within(c, f, 0xffff);
 }
 
 /* IPv6 with up to four extension headers (hop-by-hop, routing, destination
@@ -186,11 +221,13 @@ NT_INLINE int nt_parse_ipv4(struct nt_cursor *c, struct nt_flow *f)
 NT_INLINE int nt_parse_ipv6(struct nt_cursor *c, struct nt_flow *f)
 {
 	struct ipv6hdr *ip6 = c->pos;
+	__u32 len; /* payload bytes left after the headers parsed so far */
 	__u8 next;
 	int i;
 
 	if ((void *)(ip6 + 1) > c->end || ip6->version != 6)
 		return -1;
+	len = bpf_ntohs(ip6->payload_len);
 	f->t.family = 6;
 	__builtin_memcpy(f->t.src.b, &ip6->saddr, 16);
 	__builtin_memcpy(f->t.dst.b, &ip6->daddr, 16);
@@ -202,7 +239,7 @@ NT_INLINE int nt_parse_ipv6(struct nt_cursor *c, struct nt_flow *f)
 		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS &&
 		    next != IPPROTO_FRAGMENT)
 			break;
-		if ((void *)(h + 8) > c->end)
+		if ((void *)(h + 8) > c->end || len < 8)
 			return -1;
 		if (next == IPPROTO_FRAGMENT) {
 			__u16 off = bpf_ntohs(*(__be16 *)(h + 2));
@@ -211,13 +248,17 @@ NT_INLINE int nt_parse_ipv6(struct nt_cursor *c, struct nt_flow *f)
 			f->frag_id = bpf_ntohl(*(__be32 *)(h + 4));
 			next = h[0];
 			c->pos = h + 8;
+			len -= 8;
 		} else {
+			if ((h[1] + 1) * 8 > len)
+				return -1;
 			next = h[0];
 			c->pos = h + (h[1] + 1) * 8;
+			len -= (h[1] + 1) * 8;
 		}
 	}
 	f->t.proto = next;
-	return nt_parse_l4(c, f);
+	return nt_parse_l4(c, f, len);
 }
 
 NT_INLINE void nt_tuple_reverse(const struct nt_tuple *in, struct nt_tuple *out)
