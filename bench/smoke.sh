@@ -81,6 +81,16 @@ for c in cases:
     if c["status"] != "measured" or not number(c.get("ns")):
         problems.append("per-packet %s: %s %s" % (c["name"], c["status"], c.get("error", "no number")))
 measured = [c for c in cases if c["status"] == "measured"]
+# Paths that exist in the datapath must have a row that is not pending (the
+# loop above checks that a non-pending row has its number): the L2, security,
+# tunnel and DHCP rows, and routing, SNAT (out and reply), DNAT.
+by_name = {c["name"]: c for c in cases}
+for name in ("l2_forward", "arp_reply", "sg_established", "vxlan_encap", "gre_decap", "dhcp_reply",
+             "routed", "snat", "snat_reply", "dnat"):
+    if cases and name not in by_name:
+        problems.append("per-packet %s: no such row" % name)
+    elif cases and by_name[name]["status"] == "pending":
+        problems.append("per-packet %s: still pending" % name)
 
 # 2. throughput: every cell the quick mode plans, each with a rate and CPU
 tr = js.get("throughput", {})

@@ -45,7 +45,9 @@ ROUTER_PORT_ID = "d1a40252-8b00-4000-8000-000000000001"
 GW_PORT_ID = "2fe564e2-cd00-4000-8000-000000000002"
 
 ISSUE_SG = "security groups and conntrack"
-ISSUE_NS = "routing, SNAT/DNAT and floating IPs"
+# The datapath routes and NATs; what is missing is the bench wiring of Neutrino's external side
+# (a physnet uplink veth to the external namespace, router and floating IP in the state).
+ISSUE_NS = "bench: Neutrino's north-south wiring is not done yet; the datapath has routing and NAT"
 
 MAX_PACKETS = [0]  # per UDP trial (0: bounded by time only); set by main()
 

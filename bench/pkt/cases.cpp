@@ -11,7 +11,14 @@
 //
 // Ports of bench/states/pkt.json: vm1, vm3 (group "tx": egress any), vm2
 // (group "rx": egress any, ingress udp 9000 and tcp 5201), vm4 (no port
-// security: the plain L2 paths), all on one local network.
+// security: the plain L2 paths), all on one local network. Routing and NAT:
+// router-1 joins ra (10.9.3.0/24: vm7, vm9 with floating IP 172.31.209.110)
+// and rb (10.9.4.0/24: vm8), and through its gateway port r1-gw
+// (172.31.209.102, SNAT on) the flat external network "public" on the
+// physnet uplink bt-ext0; all three VMs without port security (the routing
+// and NAT cost alone, as the L2 forward row is switching alone).
+#include <arpa/inet.h>
+#include <tins/arp.h>
 #include <tins/dhcp.h>
 #include <tins/ethernetII.h>
 #include <tins/ip.h>
@@ -24,6 +31,7 @@
 #include <sstream>
 
 #include "env.hpp"
+#include "maps/bpf_map.hpp"
 
 namespace nt_bench {
 
@@ -48,11 +56,8 @@ std::string first_error(std::initializer_list<std::string> errs) {
 uint64_t from_vm(const Counters& c, const std::string& p) { return c.ports.at(p).from_vm.packets; }
 uint64_t to_vm(const Counters& c, const std::string& p) { return c.ports.at(p).to_vm.packets; }
 
-// Pending rows: the issue that brings each feature.
-const char* const kIssueRouting = "routing";
-const char* const kIssueNat = "SNAT/DNAT and floating IPs";
-
-Case pending(const std::string& name, const std::string& path, const std::string& issue) {
+// A row for a path that does not exist yet: the issue that brings it.
+[[maybe_unused]] Case pending(const std::string& name, const std::string& path, const std::string& issue) {
     return Case{name, path, issue, nullptr};
 }
 
@@ -342,6 +347,189 @@ Case dhcp_reply() {
             }};
 }
 
+// ---- routing and NAT --------------------------------------------------------
+
+const char* const kExtIf = "bt-ext0";                          // the physnet uplink of "public"
+const Tins::HWAddress<6> kGwMac("02:00:00:00:ee:01");          // the upstream gateway, learned by ARP
+const Tins::IPv4Address kGwIp("172.31.209.1");
+const Tins::IPv4Address kExtIp("172.31.209.102");              // router-1's SNAT address
+const Tins::IPv4Address kFip("172.31.209.110");                // vm9's floating IP
+const Tins::IPv4Address kServer("203.0.113.5");                // behind the gateway
+constexpr uint16_t kSnatSport = 40123, kServerPort = 53;
+
+// A 60-byte UDP frame with explicit ports.
+Bytes udp_ports(const Tins::HWAddress<6>& smac, const Tins::HWAddress<6>& dmac, const Tins::IPv4Address& src,
+                const Tins::IPv4Address& dst, uint16_t sport, uint16_t dport) {
+    Tins::EthernetII f = Tins::EthernetII(dmac, smac) / Tins::IP(dst, src) / Tins::UDP(dport, sport) /
+                         Tins::RawPDU(std::string(60 - 14 - 20 - 8, 'n'));
+    return f.serialize();
+}
+
+std::string mac_str(const Bytes& b, size_t at) {
+    return Tins::HWAddress<6>(b.data() + at).to_string();
+}
+std::string ip_str(const Bytes& b, size_t at) {
+    char s[16];
+    std::snprintf(s, sizeof s, "%u.%u.%u.%u", b[at], b[at + 1], b[at + 2], b[at + 3]);
+    return s;
+}
+uint16_t port_at(const Bytes& b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
+
+// What the routed/translated frame must look like: MACs, addresses, TTL one
+// less than the input's, and optionally the ports (0 = don't check).
+std::function<std::string(const Bytes&)> expect_l3(const Bytes& in, Tins::HWAddress<6> smac, Tins::HWAddress<6> dmac,
+                                                   Tins::IPv4Address src, Tins::IPv4Address dst, uint16_t sport,
+                                                   uint16_t dport) {
+    uint8_t ttl = static_cast<uint8_t>(in.at(22) - 1);
+    return [=](const Bytes& o) -> std::string {
+        if (o.size() < 38) return "frame of " + std::to_string(o.size()) + " bytes";
+        if (mac_str(o, 0) != dmac.to_string()) return "destination MAC " + mac_str(o, 0) + ", expected " + dmac.to_string();
+        if (mac_str(o, 6) != smac.to_string()) return "source MAC " + mac_str(o, 6) + ", expected " + smac.to_string();
+        if (o[22] != ttl) return "TTL " + std::to_string(o[22]) + ", expected " + std::to_string(ttl);
+        if (ip_str(o, 26) != src.to_string()) return "source IP " + ip_str(o, 26) + ", expected " + src.to_string();
+        if (ip_str(o, 30) != dst.to_string()) return "destination IP " + ip_str(o, 30) + ", expected " + dst.to_string();
+        if (sport && port_at(o, 34) != sport) return "source port " + std::to_string(port_at(o, 34));
+        if (dport && port_at(o, 36) != dport) return "destination port " + std::to_string(port_at(o, 36));
+        return "";
+    };
+}
+
+Case routed() {
+    return {"routed",
+            "Routed: vm7 (net ra) -> vm8 (net rb) through router-1 (tap ingress: router MAC, LPM, MAC rewrite, TTL, "
+            "redirect to the local tap)",
+            "", [](Env& e) {
+                const auto &a = e.port("vm7"), &b = e.port("vm8");
+                BenchPort ra = e.remote("r1-a"), rb = e.remote("r1-b");
+                Prepared p;
+                p.prog_fd = e.datapath().tap_ingress_fd();
+                p.ifindex = a.ifindex;
+                p.frame = udp_frame(a.mac, ra.mac, a.ip, b.ip);
+                p.single_runs = true;  // MACs and TTL rewritten in place
+                p.retval = kTcActRedirect;
+                p.verdict = NT_VERDICT_REDIRECT;
+                p.target = b.ifindex;
+                p.out_check = expect_l3(p.frame, rb.mac, b.mac, a.ip, b.ip, 40000, 9000);
+                p.check = [](const Counters& x, const Counters& y, uint64_t runs) {
+                    return first_error({expect_eq("vm7 from_vm", from_vm(y, "vm7") - from_vm(x, "vm7"), runs),
+                                        expect_eq("drops", y.total_drops() - x.total_drops(), 0)});
+                };
+                p.notes = "single runs: MACs and TTL are rewritten in place; from a port without port security "
+                          "(compare with the L2 local forward)";
+                return p;
+            }};
+}
+
+// The upstream gateway's MAC learned the way the datapath learns it: its ARP
+// reply to the router's external address, through uplink_ingress.
+void learn_gateway(Env& e) {
+    BenchPort gw = e.remote("r1-gw");
+    Bytes reply = Tins::ARP::make_arp_reply(kExtIp, kGwIp, gw.mac, kGwMac).serialize();
+    expect_retval(run_once(e.datapath().prog_fd(neutrino::kProgUplinkIngress), reply, e.physnet_ifindex(kExtIf)),
+                  kTcActShot, "the gateway's ARP reply");
+}
+
+// vm7's SNAT flow to the server, bound by one real packet: the external port
+// of the binding (host order).
+uint16_t snat_binding(Env& e) {
+    learn_gateway(e);
+    const auto& a = e.port("vm7");
+    BenchPort ra = e.remote("r1-a");
+    expect_retval(run_once(e.datapath().tap_ingress_fd(), udp_ports(a.mac, ra.mac, a.ip, kServer, kSnatSport, kServerPort),
+                           a.ifindex),
+                  kTcActRedirect, "the packet that binds the SNAT flow");
+    neutrino::BpfMap<nt_nat_key, nt_nat_entry> nat(e.datapath().map_fd(neutrino::kMapNat), neutrino::kMapNat);
+    int found = 0;
+    uint16_t ext_port = 0;
+    nat.for_each([&](const nt_nat_key& k, const nt_nat_entry& v) {
+        if (k.dir == NT_NAT_OUT && k.proto == 17 && ntohs(k.sport) == kSnatSport) {
+            found++;
+            ext_port = ntohs(v.port);
+        }
+    });
+    if (found != 1) throw std::runtime_error("SNAT: " + std::to_string(found) + " OUT bindings for vm7's flow");
+    if (e.counters().nat_bindings != 2)
+        throw std::runtime_error("SNAT: " + std::to_string(e.counters().nat_bindings) + " bindings, expected 2");
+    return ext_port;
+}
+
+Case snat_out() {
+    return {"snat",
+            "SNAT, established binding: vm7 -> external server (tap ingress: route to the gateway, NAT lookup, "
+            "rewrite to the router's address and port, redirect out of the physnet uplink)",
+            "", [](Env& e) {
+                const uint16_t ext_port = snat_binding(e);
+                const auto& a = e.port("vm7");
+                BenchPort ra = e.remote("r1-a"), gw = e.remote("r1-gw");
+                Prepared p;
+                p.prog_fd = e.datapath().tap_ingress_fd();
+                p.ifindex = a.ifindex;
+                p.frame = udp_ports(a.mac, ra.mac, a.ip, kServer, kSnatSport, kServerPort);
+                p.single_runs = true;  // translated in place
+                p.retval = kTcActRedirect;
+                p.verdict = NT_VERDICT_REDIRECT;
+                p.target = e.physnet_ifindex(kExtIf);
+                p.out_check = expect_l3(p.frame, gw.mac, kGwMac, kExtIp, kServer, ext_port, kServerPort);
+                p.check = [](const Counters& x, const Counters& y, uint64_t runs) {
+                    return first_error({expect_eq("vm7 from_vm", from_vm(y, "vm7") - from_vm(x, "vm7"), runs),
+                                        expect_eq("uplink tx", y.ext_tx - x.ext_tx, runs),
+                                        expect_eq("NAT bindings", y.nat_bindings, x.nat_bindings),
+                                        expect_eq("drops", y.total_drops() - x.total_drops(), 0)});
+                };
+                p.notes = "single runs: translated in place; the gateway's MAC learned from its ARP reply on the "
+                          "uplink and the binding made by one real packet before timing (UDP)";
+                return p;
+            }};
+}
+
+// A packet from the server arriving on the physnet uplink for `vm` (its
+// fixed IP reached through `dst`:`dport`): translated back, routed by
+// router-1 (from r1-a's MAC) and redirected to the VM's tap, the source
+// untouched and the destination port `vm_port`. Makes and removes no binding.
+Prepared inbound(Env& e, const std::string& vm, const Tins::IPv4Address& dst, uint16_t dport, uint16_t vm_port) {
+    const auto& b = e.port(vm);
+    BenchPort ra = e.remote("r1-a"), gw = e.remote("r1-gw");
+    Prepared p;
+    p.prog_fd = e.datapath().prog_fd(neutrino::kProgUplinkIngress);
+    p.ifindex = e.physnet_ifindex(kExtIf);
+    p.frame = udp_ports(kGwMac, gw.mac, kServer, dst, kServerPort, dport);
+    p.single_runs = true;
+    p.retval = kTcActRedirect;
+    p.verdict = NT_VERDICT_REDIRECT;
+    p.target = b.ifindex;
+    p.out_check = expect_l3(p.frame, ra.mac, b.mac, kServer, b.ip, kServerPort, vm_port);
+    p.check = [](const Counters& x, const Counters& y, uint64_t runs) {
+        return first_error({expect_eq("uplink rx", y.ext_rx - x.ext_rx, runs),
+                            expect_eq("NAT bindings", y.nat_bindings, x.nat_bindings),
+                            expect_eq("drops", y.total_drops() - x.total_drops(), 0)});
+    };
+    return p;
+}
+
+Case snat_reply() {
+    return {"snat_reply",
+            "SNAT reply: server -> router's address and port, to vm7 (uplink TC ingress: NAT lookup, reverse "
+            "translation, route, redirect to the tap)",
+            "", [](Env& e) {
+                const uint16_t ext_port = snat_binding(e);
+                Prepared p = inbound(e, "vm7", kExtIp, ext_port, kSnatSport);
+                p.notes = "single runs: translated in place; against the binding of the SNAT row";
+                return p;
+            }};
+}
+
+Case dnat_in() {
+    return {"dnat",
+            "DNAT of a floating IP: server -> 172.31.209.110, to vm9 (uplink TC ingress: floating IP, rewrite to "
+            "the fixed IP, route, redirect to the tap)",
+            "", [](Env& e) {
+                learn_gateway(e);
+                Prepared p = inbound(e, "vm9", kFip, 9000, 9000);
+                p.notes = "single runs: translated in place; a floating IP is stateless (no binding)";
+                return p;
+            }};
+}
+
 }  // namespace
 
 std::vector<Case> cases() {
@@ -453,10 +641,10 @@ std::vector<Case> cases() {
     t.push_back(encap(false));
     t.push_back(decap(false));
 
-    // ---- paths that arrive with later issues -------------------------------
-    t.push_back(pending("routed", "Routed between two subnets (MAC rewrite, TTL, LPM)", kIssueRouting));
-    t.push_back(pending("snat", "SNAT to the router's gateway IP (north-south out)", kIssueNat));
-    t.push_back(pending("dnat", "DNAT of a floating IP (north-south in)", kIssueNat));
+    t.push_back(routed());
+    t.push_back(snat_out());
+    t.push_back(snat_reply());
+    t.push_back(dnat_in());
     t.push_back(dhcp_reply());
     return t;
 }

@@ -70,6 +70,20 @@ Env::Env(const std::string& state_file, const std::string& trivial_obj) {
         ports_[bp.name] = bp;
     }
 
+    // The physnet uplinks (the external network's flat physnet for the NAT
+    // rows): a veth per mapping, uplink_ingress runs on the bench end.
+    if (const auto* self = state_.find_host(kHost)) {
+        for (const auto& [physnet, ifname] : self->physical_interface_mappings) {
+            if (ifname.rfind("bt-", 0) != 0) throw std::runtime_error("bench uplinks are named bt-<name>: " + ifname);
+            const std::string peer = "bp-" + ifname.substr(3);
+            neutrino::create_veth(ifname, peer, -1, std::nullopt);
+            veths_.push_back(ifname);
+            neutrino::set_link_up(ifname);
+            neutrino::set_link_up(peer);
+            physnets_[ifname] = neutrino::find_ifindex(ifname).value_or(0);
+        }
+    }
+
     // The tunnel endpoint: this host's tunnel_ip on a veth whose peer stands
     // for the underlay, the other host's address resolved to that peer (a
     // permanent neighbour: no ARP in a test run), IPv4 forwarding on as the
@@ -149,6 +163,12 @@ void Env::clear_ct() {
     for (const auto& k : keys) ct.erase(k);
 }
 
+uint32_t Env::physnet_ifindex(const std::string& ifname) const {
+    auto it = physnets_.find(ifname);
+    if (it == physnets_.end() || !it->second) throw std::out_of_range("no bench physnet uplink " + ifname);
+    return it->second;
+}
+
 BenchPort Env::remote(const std::string& name) const {
     for (const auto& p : state_.ports) {
         if (p.name != name) continue;
@@ -196,6 +216,13 @@ Counters Env::counters() const {
         c.encap += cpu.encap.packets;
         c.decap += cpu.decap.packets;
     }
+    for (const auto& [name, idx] : physnets_)
+        for (const auto& cpu : us.lookup(idx)) {
+            c.ext_tx += cpu.encap.packets;
+            c.ext_rx += cpu.decap.packets;
+        }
+    neutrino::BpfMap<nt_nat_key, nt_nat_entry> nat(dp_->map_fd(neutrino::kMapNat), neutrino::kMapNat);
+    nat.for_each([&](const nt_nat_key&, const nt_nat_entry&) { c.nat_bindings++; });
     neutrino::BpfMap<__u32, nt_dhcp_stats> dh(dp_->map_fd(neutrino::kDhcpStatsMap), neutrino::kDhcpStatsMap);
     if (auto d = dh.lookup(NT_DHCP_STATS_ALL)) c.dhcp_offers = d->count[2];  // DHCP message type 2: OFFER
     return c;

@@ -55,6 +55,8 @@ struct Counters {
     uint64_t rule_hits = 0;  // new flows admitted, over all rules
     uint64_t encap = 0, decap = 0;  // frames through the tunnel uplink
     uint64_t dhcp_offers = 0;       // OFFERs the DHCP server sent, all ports
+    uint64_t ext_tx = 0, ext_rx = 0;  // frames out of / in through the physnet uplinks (external network)
+    uint64_t nat_bindings = 0;        // entries of nt_nat (SNAT bindings, both directions)
     uint64_t total_drops() const;
 };
 
@@ -86,6 +88,9 @@ public:
     // A port bound to the other host of the state (MAC and IP only).
     BenchPort remote(const std::string& name) const;
     const BenchUplink& uplink() const { return uplink_; }
+    // A physnet uplink of the bench host (physical_interface_mappings: a veth
+    // bt-<x> whose peer bp-<x> stands for the wire), by interface name.
+    uint32_t physnet_ifindex(const std::string& ifname) const;
     const neutrino::Datapath& datapath() const { return *dp_; }
     const neutrino::State& state() const { return state_; }
     int trivial_fd() const { return trivial_fd_; }
@@ -105,6 +110,7 @@ private:
     std::unique_ptr<neutrino::Datapath> dp_;
     std::map<std::string, BenchPort> ports_;
     BenchUplink uplink_;
+    std::map<std::string, uint32_t> physnets_;  // physnet uplink ifname -> ifindex
     std::vector<std::string> veths_;
     ::bpf_object* trivial_obj_ = nullptr;
     int trivial_fd_ = -1;
