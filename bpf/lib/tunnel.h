@@ -88,6 +88,7 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 len, __u32
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	void *dgram_end; /* the end of the outer IP datagram: padding follows */
+	__u32 tot;
 
 	if (!cfg || !cfg->tunnel_ip.w[3] || !cfg->tunnel_ifindex || ifindex != cfg->tunnel_ifindex)
 		return 0;
@@ -101,9 +102,11 @@ NT_INLINE int nt_tunnel_rx_classify(void *data, void *data_end, __u32 len, __u32
 		return 0;
 	/* Everything below is parsed within the datagram, never from the
 	 * Ethernet padding or trailing bytes behind it. */
-	dgram_end = (void *)ip + bpf_ntohs(ip->tot_len);
-	if (bpf_ntohs(ip->tot_len) < ip->ihl * 4 || bpf_ntohs(ip->tot_len) > len - sizeof(*eth) ||
-	    !nt_ipv4_csum_ok(ip, c.end))
+	tot = bpf_ntohs(ip->tot_len);
+	asm volatile("" : "+r"(tot));
+	tot &= 0xffff; /* kept: 6.1's verifier loses the bounds of a byte swap */
+	dgram_end = (void *)ip + tot;
+	if (tot < ip->ihl * 4 || tot > len - sizeof(*eth) || !nt_ipv4_csum_ok(ip, c.end))
 		return -NT_DROP_BAD_TUNNEL;
 	c.pos = (void *)ip + ip->ihl * 4;
 	if (ip->protocol == IPPROTO_UDP) {
