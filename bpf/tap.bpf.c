@@ -35,12 +35,14 @@ NT_INLINE struct nt_flow *nt_scratch_flow(__u32 slot)
 	return f;
 }
 
-/* Parses the IP packet behind the Ethernet header. 1 = IP, 0 = not IP,
- * negative = truncated. */
-NT_INLINE int nt_parse_ip(struct nt_cursor *c, __be16 proto, struct nt_flow *f)
+/* Parses the IP packet behind the Ethernet header; `bytes` is what the frame
+ * holds after it (skb->len: the linear data may be shorter), so a total
+ * length claiming more is malformed. 1 = IP, 0 = not IP, negative =
+ * truncated or inconsistent. */
+NT_INLINE int nt_parse_ip(struct nt_cursor *c, __be16 proto, struct nt_flow *f, __u32 bytes)
 {
 	if (proto == bpf_htons(ETH_P_IP))
-		return nt_parse_ipv4(c, f) < 0 ? -1 : 1;
+		return nt_parse_ipv4_within(c, f, bytes) < 0 ? -1 : 1;
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return nt_parse_ipv6(c, f) < 0 ? -1 : 1;
 	return 0;
@@ -72,7 +74,7 @@ NT_GLOBAL int nt_from_vm_checks(struct __sk_buff *skb, const struct nt_port *por
 			return NT_DROP_MALFORMED;
 		return nt_antispoof_arp(port, arp);
 	}
-	r = nt_parse_ip(c, eth->h_proto, f);
+	r = nt_parse_ip(c, eth->h_proto, f, skb->len - sizeof(struct ethhdr));
 	if (r == 0)
 		return NT_DROP_ETHERTYPE;
 	if (r < 0)
@@ -192,7 +194,7 @@ NT_GLOBAL int nt_to_vm_checks(struct __sk_buff *skb, const struct nt_port *port)
 		return NT_DROP_MALFORMED;
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return 0;
-	r = nt_parse_ip(&c, eth->h_proto, f);
+	r = nt_parse_ip(&c, eth->h_proto, f, skb->len - sizeof(struct ethhdr));
 	if (r == 0)
 		return NT_DROP_ETHERTYPE;
 	if (r < 0)

@@ -234,15 +234,15 @@ protected:
         EXPECT_TRUE(same_frame(t.out, req)) << "an unanswered request must go on unchanged";
     }
 
-    void expect_malformed(const std::string& name, const Bytes& req) {
+    void expect_malformed(const std::string& name, const Bytes& req, uint32_t reason = NT_DROP_DHCP_MALFORMED) {
         RunResult t = ingress(name, req, true);
         EXPECT_EQ(t.retval, kTcActShot) << describe(t);
         EXPECT_EQ(t.cb.verdict, NT_VERDICT_DROP) << describe(t);
-        EXPECT_EQ(t.cb.reason, NT_DROP_DHCP_MALFORMED) << describe(t);
-        uint64_t before = drops(NT_DROP_DHCP_MALFORMED);
+        EXPECT_EQ(t.cb.reason, reason) << describe(t);
+        uint64_t before = drops(reason);
         RunResult r = ingress(name, req, false);
         EXPECT_EQ(r.retval, kTcActShot) << describe(r);
-        EXPECT_EQ(drops(NT_DROP_DHCP_MALFORMED), before + 1);
+        EXPECT_EQ(drops(reason), before + 1);
     }
 
     nt_dhcp_stats dhcp_stats(uint32_t key) const {
@@ -568,7 +568,8 @@ TEST_F(DhcpServer, NetworkWithoutGatewayGetsNoRouter) {
 TEST_F(DhcpServer, TruncatedRequestIsMalformed) {
     Bytes req = request(discover(port("red1")));
     req.resize(req.size() - 20);  // IP and UDP lengths claim 20 more bytes than there are
-    expect_malformed("red1", req);
+    // Port security parses the IP header first and refuses the total length.
+    expect_malformed("red1", req, NT_DROP_MALFORMED);
 }
 
 TEST_F(DhcpServer, RequestShorterThanTheBootpHeaderIsMalformed) {
@@ -649,9 +650,9 @@ TEST_F(DhcpServer, CountersPerMessageTypePerPortAndInTotal) {
     req.requested = Ip("10.0.0.99");
     ingress("red1", request(req), false);
     ingress("blue1", request(discover(blue1)), false);
-    Bytes bad = request(discover(red1));
-    bad.resize(bad.size() - 8);
-    ingress("red1", bad, false);
+    Bytes bad = message_of(request(discover(red1)));
+    bad[NT_BOOTP_FIXED_LEN] = 0x64;  // wrong magic cookie
+    ingress("red1", frame_with_message(red1, bad), false);
 
     nt_dhcp_stats r = dhcp_stats(red1.port_tag), b = dhcp_stats(blue1.port_tag), all = dhcp_stats(NT_DHCP_STATS_ALL);
     EXPECT_EQ(r.count[NT_DHCP_DISCOVER], 1u);
