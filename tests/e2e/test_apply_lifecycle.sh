@@ -45,14 +45,14 @@ mkvm red-vm2 fa:16:3e:00:a0:12 10.0.0.12 "$(tap_of $RED2)"
 
 out=$(nt diff "$STATE" -o json)
 [ ! -e "/sys/fs/bpf/neutrino/$PFX" ] || fail "diff created pins"
-echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["dry_run"] and r["writes"]>0 and len(r["pending"])==3, r' \
+echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["dry_run"] and r["writes"]>0 and len(r["pending"])==4, r' \
   || fail "diff on a fresh instance: $out"
 pass "diff shows the plan and changes nothing"
 
 out=$(nt apply "$STATE" -o json 2>/dev/null)
 echo "$out" | python3 -c '
 import json,sys; r=json.load(sys.stdin)
-assert len(r["ports"])==2 and len(r["pending"])==3 and len(r["attached"])==4, r' || fail "first apply: $out"
+assert len(r["ports"])==2 and len(r["pending"])==4 and len(r["attached"])==4, r' || fail "first apply: $out"
 in_ns red-vm1 ping -c 1 -W 2 -q 10.0.0.12 >/dev/null || fail "red-vm1 -> red-vm2 after apply"
 pass "apply wires the taps that exist, reports the rest as pending"
 
