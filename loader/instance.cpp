@@ -191,7 +191,9 @@ void Instance::destroy() {
         TcAttacher attacher(dp.map_fd(kMapAttachments), pins_.links, opts_.tc_mode);
         for (const auto& a : attacher.list()) attacher.detach(a);
         XdpAttacher xdp(dp.map_fd(kMapAttachments));
-        for (const auto& a : xdp.list()) xdp.detach(a);
+        const auto xdp_attached = xdp.list();
+        for (const auto& a : xdp_attached) xdp.detach(a);
+        if (!xdp_attached.empty()) XdpAttacher::release_lock_dir(opts_.bpffs);
         dp_.reset();
     }
     if (access(pins_.root.c_str(), F_OK) == 0) pins_.remove();

@@ -1,5 +1,7 @@
 #include "loader/xdp_attach.hpp"
 
+#include <unistd.h>
+
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -101,5 +103,7 @@ void XdpAttacher::detach(const XdpAttachment& a) {
     m.erase(nt_attach_key{a.ifindex, NT_HOOK_XDP});
     spdlog::info("detached XDP from {}", a.ifname);
 }
+
+void XdpAttacher::release_lock_dir(const std::string& bpffs) { rmdir((bpffs + "/xdp").c_str()); }
 
 }  // namespace neutrino

@@ -24,6 +24,10 @@ public:
     // when it attached something new.
     bool ensure(int prog_fd, uint32_t ifindex, const std::string& ifname, const std::string& netns);
     void detach(const XdpAttachment& a);  // enters the namespace itself
+    // libxdp keeps a lock directory "xdp" in bpffs; once no XDP program of
+    // libxdp's is left it is empty, and removed (rmdir refuses otherwise, so
+    // another libxdp user's state is never touched).
+    static void release_lock_dir(const std::string& bpffs);
 
 private:
     int attachments_fd_;

@@ -130,6 +130,21 @@ NT_INLINE struct nt_fip *nt_fip_lookup(struct nt_l3_scratch *x, __u32 router_id,
 	return bpf_map_lookup_elem(&nt_fips, &x->fk);
 }
 
+/* The SNAT key of a flow as one direction sees it (before translation). */
+NT_INLINE struct nt_nat_key *nt_nat_key_set(struct nt_l3_scratch *x, __u32 router_id, __u8 dir, __u8 proto,
+					    __be32 src, __be32 dst, __be16 sport, __be16 dport)
+{
+	__builtin_memset(&x->key, 0, sizeof(x->key));
+	x->key.router_id = router_id;
+	x->key.dir = dir;
+	x->key.proto = proto;
+	nt_ip_from_v4(&x->key.src, src);
+	nt_ip_from_v4(&x->key.dst, dst);
+	x->key.sport = sport;
+	x->key.dport = dport;
+	return &x->key;
+}
+
 /* A new SNAT binding: an external port from this host's slice, probed from a
  * per-flow starting point; the inbound entry is inserted with BPF_NOEXIST,
  * so a port another flow holds (to the same remote) is never taken over.
@@ -216,14 +231,7 @@ NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
 		return 0; /* enable_snat off: routed with the fixed address */
 	if (!l4.has_ports)
 		return -NT_DROP_NO_NAT_BINDING; /* SNAT needs ports (or an echo id) */
-	__builtin_memset(&x->key, 0, sizeof(x->key));
-	x->key.router_id = router_id;
-	x->key.dir = NT_NAT_OUT;
-	x->key.proto = ip.protocol;
-	nt_ip_from_v4(&x->key.src, ip.saddr);
-	nt_ip_from_v4(&x->key.dst, ip.daddr);
-	x->key.sport = l4.sport;
-	x->key.dport = l4.dport;
+	nt_nat_key_set(x, router_id, NT_NAT_OUT, ip.protocol, ip.saddr, ip.daddr, l4.sport, l4.dport);
 	e = bpf_map_lookup_elem(&nt_nat, &x->key);
 	if (!e) {
 		if (nt_tc_tracing(skb))
@@ -280,15 +288,9 @@ NT_INLINE int nt_nat_in_error(struct __sk_buff *skb, __u32 router_id, struct nt_
 	if (fip) {
 		fixed = fip->addr.w[3];
 	} else {
-		__builtin_memset(&x->key, 0, sizeof(x->key));
-		x->key.router_id = router_id;
-		x->key.dir = NT_NAT_IN;
-		x->key.proto = q.protocol;
-		nt_ip_from_v4(&x->key.src, q.daddr);
-		nt_ip_from_v4(&x->key.dst, q.saddr);
 		/* The quote as the remote would answer it: its source is our port. */
-		x->key.sport = q.protocol == IPPROTO_ICMP ? qp[2] : qp[1];
-		x->key.dport = q.protocol == IPPROTO_ICMP ? qp[2] : qp[0];
+		nt_nat_key_set(x, router_id, NT_NAT_IN, q.protocol, q.daddr, q.saddr,
+			       q.protocol == IPPROTO_ICMP ? qp[2] : qp[1], q.protocol == IPPROTO_ICMP ? qp[2] : qp[0]);
 		e = bpf_map_lookup_elem(&nt_nat, &x->key);
 		if (!e)
 			return 0;
@@ -355,14 +357,7 @@ NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
 		return nt_nat_rewrite(skb, &l4, 0, ip.daddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 1;
 	if (!l4.has_ports)
 		return 0;
-	__builtin_memset(&x->key, 0, sizeof(x->key));
-	x->key.router_id = router_id;
-	x->key.dir = NT_NAT_IN;
-	x->key.proto = ip.protocol;
-	nt_ip_from_v4(&x->key.src, ip.saddr);
-	nt_ip_from_v4(&x->key.dst, ip.daddr);
-	x->key.sport = l4.sport;
-	x->key.dport = l4.dport;
+	nt_nat_key_set(x, router_id, NT_NAT_IN, ip.protocol, ip.saddr, ip.daddr, l4.sport, l4.dport);
 	e = bpf_map_lookup_elem(&nt_nat, &x->key);
 	if (!e) {
 		/* To the SNAT address but no binding (expired, or never made):
