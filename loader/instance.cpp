@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "loader/arp_probe.hpp"
 #include "loader/datapath.hpp"
 #include "loader/error.hpp"
 #include "loader/links.hpp"
@@ -171,6 +172,13 @@ ApplyResult Instance::apply(const State& state, const std::string& host, bool dr
                 IpAddr a;
                 std::copy(k.ip.b, k.ip.b + 16, a.b.begin());
                 prime_neighbour(in.tunnel_interface, a);
+            }
+        // And the external gateways: the uplink program learns the reply.
+        for (const auto& hop : c.external_next_hops) try {
+                send_arp_request(hop.interface, hop.vlan, hop.mac, hop.source, hop.target);
+            } catch (const Error& e) {
+                spdlog::warn("could not resolve external next hop {} on {}: {}", hop.target.str(), hop.interface,
+                             e.what());
             }
     }
     // Counters of ports that left the state go with them.

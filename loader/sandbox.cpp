@@ -80,7 +80,14 @@ void build_vm(const State& state, const Port& port, const SandboxVm& vm, const s
     set_link_up("eth0");
 }
 
-// The underlay: a bridge for the tunnel network, one per physnet.
+const Subnet* outside_subnet(const State& state, const Network& n) {
+    for (const auto& sn : state.subnets)
+        if (sn.network_id == n.id && sn.ip_version == 4 && sn.gateway_ip) return &sn;
+    return nullptr;
+}
+
+// The underlay: a bridge for the tunnel network (between several hosts),
+// one per physnet, and the outside namespace on its physnet's bridge.
 void build_underlay(const State& state, const Sandbox& sb) {
     create_netns(sb.underlay_netns);
     {
@@ -106,7 +113,7 @@ void build_underlay(const State& state, const Sandbox& sb) {
     for (const auto& h : sb.hosts) {
         const Host* host = state.find_host(h.name);
         if (!host) continue;
-        if (host->tunnel_ip) {
+        if (host->tunnel_ip && sb.hosts.size() > 1) {
             std::string peer = "t" + std::to_string(i);
             veth_between(h.netns, kSandboxTunnelInterface, sb.underlay_netns, peer);
             run("link set " + peer + " master br-tun");
@@ -120,9 +127,30 @@ void build_underlay(const State& state, const Sandbox& sb) {
         }
         i++;
     }
+    if (sb.outside_netns.empty()) return;
+    const Network* ext = state.find_network(sb.outside_network_id);
+    const Subnet* sn = outside_subnet(state, *ext);
+    create_netns(sb.outside_netns);
+    veth_between(sb.outside_netns, kSandboxOutsideInterface, sb.underlay_netns, "out0");
+    run("link set out0 master br-p" + std::to_string(physnets[*ext->physical_network]));
+    NetnsGuard out(sb.outside_netns);
+    set_link_up("lo");
+    add_address(kSandboxOutsideInterface, *sn->gateway_ip, sn->cidr.prefix);
+    add_address("lo", *IpAddr::parse(kSandboxOutsideHost), 32);
 }
 
 }  // namespace
+
+const Network* sandbox_outside_network(const State& state) {
+    std::set<std::string> mapped;  // physnets of hosts with VMs
+    for (const auto& h : state.hosts)
+        for (const auto& [p, ifname] : h.physical_interface_mappings) mapped.insert(p);
+    for (const auto& n : state.networks)
+        if (n.external && n.type == NetworkType::Flat && n.physical_network && mapped.count(*n.physical_network) &&
+            outside_subnet(state, n))
+            return &n;
+    return nullptr;
+}
 
 std::vector<SandboxVm> Sandbox::all_vms() const {
     std::vector<SandboxVm> v;
@@ -154,7 +182,16 @@ Sandbox plan_sandbox(const State& state, const std::string& prefix) {
         h.netns = single ? prefix + "-host" : prefix + "-" + label(h.name);
         h.instance = single ? prefix : prefix + "-" + label(h.name);
     }
-    if (!single) sb.underlay_netns = prefix + "-underlay";
+    bool physnets = false;
+    for (const auto& h : state.hosts)
+        for (const auto& sh : sb.hosts)
+            if (sh.name == h.name && !h.physical_interface_mappings.empty()) physnets = true;
+    if (!single || physnets) sb.underlay_netns = prefix + "-underlay";
+    if (const Network* ext = sandbox_outside_network(state); ext && !sb.underlay_netns.empty()) {
+        sb.outside_netns = prefix + "-ext";
+        sb.outside_network_id = ext->id;
+        sb.outside_address = *outside_subnet(state, *ext)->gateway_ip;
+    }
     return sb;
 }
 
@@ -182,6 +219,7 @@ void sandbox_down(const Sandbox& sb) {
         for (const auto& vm : h.vms) delete_netns(vm.netns);
         delete_netns(h.netns);
     }
+    if (!sb.outside_netns.empty()) delete_netns(sb.outside_netns);
     if (!sb.underlay_netns.empty()) delete_netns(sb.underlay_netns);
 }
 

@@ -5,6 +5,12 @@
 // bridge for the tunnel network (each host's "vtep0" holds its tunnel_ip) and
 // one bridge per physnet (each host's mapped interface, e.g. eth1).
 //
+// An external network (router:external, flat, on a physnet some host maps)
+// gets an "outside" namespace on its physnet bridge: it holds the external
+// subnet's gateway address, as the upstream router would, and one address
+// beyond it (kSandboxOutsideHost, on lo) that plays the internet. Then a
+// single host has an underlay too, for its physnet.
+//
 // A VM whose port is offered an address by DHCP (a fixed IPv4 address on a
 // subnet with enable_dhcp) starts with no IPv4 address: once the datapath is
 // applied, sandbox_dhcp runs a real DHCP client in it (busybox udhcpc, one
@@ -41,13 +47,23 @@ struct SandboxHost {
 
 struct Sandbox {
     std::string prefix;
-    std::string underlay_netns;  // "" with a single host
+    std::string underlay_netns;  // "" with a single host and no physnet
+    std::string outside_netns;   // "" without an external network to reach
+    std::string outside_network_id;
+    IpAddr outside_address;      // its address on the external network (the subnet's gateway)
     std::vector<SandboxHost> hosts;
 
     std::vector<SandboxVm> all_vms() const;
 };
 
 inline constexpr const char* kSandboxTunnelInterface = "vtep0";
+inline constexpr const char* kSandboxOutsideInterface = "ext0";  // in the outside namespace
+inline constexpr const char* kSandboxOutsideHost = "198.51.100.1";  // TEST-NET-2: "the internet"
+
+// The external network the sandbox's outside namespace joins: the first
+// flat router:external network whose physnet a sandbox host maps and which
+// has an IPv4 subnet with a gateway. nullptr when there is none.
+const Network* sandbox_outside_network(const State& state);
 
 // Pure: what sandbox_up would build.
 Sandbox plan_sandbox(const State& state, const std::string& prefix);

@@ -218,6 +218,7 @@ CompileResult compile(const State& state, const CompileInput& in) {
     const auto routers = routers_serving(state, present);
     for (const auto& net_id : present) by_network[net_id];
     compile_routers(state, routers, r.net_ids, in.host, r.entries);
+    r.external_next_hops = external_next_hops(state, routers, in.host);
     OverlayContext ov{state, in, state.find_host(in.host), 0};
     if (ov.host && ov.host->tunnel_ip) {
         auto it = in.ifindex_by_name.find(in.tunnel_interface);

@@ -31,8 +31,21 @@ struct LocalPort {
     uint32_t net_id = 0;
 };
 
+// An external next hop to resolve at apply time, so the first packet to
+// the outside finds its MAC (the datapath has no queue for an unresolved
+// next hop): an ARP request "who has target, tell source" sent on the
+// physnet's uplink of this host, whose reply the uplink program learns.
+struct ExternalNextHop {
+    std::string interface;   // this host's interface for the physnet
+    uint16_t vlan = 0;       // 0: untagged (flat)
+    MacAddr mac;             // the router's gateway port MAC
+    IpAddr source, target;   // an address this host answers for; the next hop
+    auto operator<=>(const ExternalNextHop&) const = default;
+};
+
 struct CompileResult {
     MapEntries entries;
+    std::vector<ExternalNextHop> external_next_hops;
     std::vector<LocalPort> local_ports;    // taps that exist: attach these
     std::vector<LocalPort> pending_ports;  // bound here, tap not present (yet)
     std::map<std::string, uint32_t> net_ids;    // network id -> compact id

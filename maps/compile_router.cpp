@@ -149,4 +149,39 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
     }
 }
 
+std::vector<ExternalNextHop> external_next_hops(const State& state, const std::set<std::string>& routers,
+                                                const std::string& host) {
+    std::vector<ExternalNextHop> out;
+    const Host* h = state.find_host(host);
+    if (!h) return out;
+    for (const auto& gw : state.ports) {
+        const Router* r = enabled_router(state, gw, true);
+        if (!r || !is_router_gateway(gw) || !routers.count(r->id)) continue;
+        const Network* net = state.find_network(gw.network_id);
+        if (!net || !net->physical_network) continue;
+        auto iface = h->physical_interface_mappings.find(*net->physical_network);
+        if (iface == h->physical_interface_mappings.end()) continue;
+        std::optional<IpAddr> source;
+        if (is_snat_owner(state, *r, host)) source = first_v4(gw);
+        for (const auto& f : state.floatingips) {
+            if (source) break;
+            const Port* vm = f.port_id ? state.find_port(*f.port_id) : nullptr;
+            if (vm && f.router_id == r->id && vm->host_id == host && f.floating_ip_address.is_v4())
+                source = f.floating_ip_address;
+        }
+        if (!source) continue;
+        for (const auto& fixed : gw.fixed_ips) {
+            const Subnet* sn = state.find_subnet(fixed.subnet_id);
+            if (!sn || !sn->gateway_ip || !sn->gateway_ip->is_v4()) continue;
+            ExternalNextHop hop{iface->second, 0, gw.mac_address, *source, *sn->gateway_ip};
+            if (net->type == NetworkType::Vlan && net->segmentation_id)
+                hop.vlan = static_cast<uint16_t>(*net->segmentation_id);
+            out.push_back(hop);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 }  // namespace neutrino

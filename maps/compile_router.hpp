@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "maps/compile.hpp"
 #include "maps/entries.hpp"
 #include "maps/state.hpp"
 
@@ -28,5 +29,12 @@ std::set<std::string> routers_serving(const State& state, std::set<std::string>&
 // entries (compile_nat.hpp).
 void compile_routers(const State& state, const std::set<std::string>& routers,
                      const std::map<std::string, uint32_t>& net_ids, const std::string& host, MapEntries& e);
+
+// The external subnets' gateways of the routers this host serves, with the
+// address this host may ask as: the router's external address on its SNAT
+// owner host, else a floating IP translated here; routers with neither here
+// need no next hop on this host.
+std::vector<ExternalNextHop> external_next_hops(const State& state, const std::set<std::string>& routers,
+                                                const std::string& host);
 
 }  // namespace neutrino

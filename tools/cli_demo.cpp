@@ -9,9 +9,11 @@
 
 #include "loader/log.hpp"
 #include "loader/sandbox.hpp"
+#include "loader/sandbox_probe.hpp"
 #include "maps/compile_dhcp.hpp"
 #include "maps/compile_router.hpp"
 #include "tools/cli.hpp"
+#include "tools/cli_router.hpp"
 
 namespace neutrino::cli {
 
@@ -74,11 +76,16 @@ int demo_up(const Globals& g, const std::string& file, const std::string& prefix
             hosts.push_back({{"host", h.name}, {"netns", h.netns}, {"instance", h.instance}, {"vms", vms},
                              {"apply", to_json(results[i])}});
         }
-        print_json({{"prefix", prefix}, {"underlay_netns", sb.underlay_netns}, {"hosts", hosts}});
+        print_json({{"prefix", prefix}, {"underlay_netns", sb.underlay_netns},
+                    {"outside_netns", sb.outside_netns.empty() ? nlohmann::json(nullptr) : nlohmann::json(sb.outside_netns)},
+                    {"hosts", hosts}});
         return 0;
     }
     std::cout << "demo '" << prefix << "' is up: " << sb.hosts.size() << " host(s), " << sb.all_vms().size()
-              << " VMs" << (sb.underlay_netns.empty() ? "" : ", underlay namespace " + sb.underlay_netns) << "\n";
+              << " VMs" << (sb.underlay_netns.empty() ? "" : ", underlay namespace " + sb.underlay_netns)
+              << (sb.outside_netns.empty() ? "" : ", the outside in " + sb.outside_netns + " (" +
+                                                      sb.outside_address.str() + ", " + kSandboxOutsideHost + ")")
+              << "\n";
     TextTable t({"HOST", "INSTANCE", "VM NAMESPACE", "TAP", "NETWORK", "IPS"});
     for (const auto& h : sb.hosts)
         for (const auto& vm : h.vms) {
@@ -115,6 +122,18 @@ int demo_up(const Globals& g, const std::string& file, const std::string& prefix
         }
     if (vms[0].dhcp_ip) std::cout << "  ip netns exec " << vms[0].netns << " ip -4 addr show dev eth0\n";
     const std::string& inst = sb.hosts.front().instance;
+    if (!sb.outside_netns.empty()) {
+        std::cout << "  ip netns exec " << vms[0].netns << " ping -c 3 " << kSandboxOutsideHost
+                  << "   # out through the router (SNAT or floating IP)\n";
+        for (const auto& f : st.floatingips)
+            if (f.port_id) {
+                std::cout << "  ip netns exec " << sb.outside_netns << " ping -c 3 " << f.floating_ip_address.str()
+                          << "   # in through a floating IP\n";
+                break;
+            }
+        std::cout << "  neutrino --instance " << sb.hosts.front().instance << " nat list\n"
+                  << "  neutrino --instance " << sb.hosts.front().instance << " fip list\n";
+    }
     std::cout << "  neutrino --instance " << inst << " port list\n"
               << "  neutrino --instance " << inst << " fdb list\n"
               << "  neutrino --instance " << inst << " stats\n";
@@ -141,6 +160,98 @@ bool routed(const State& st, const std::string& a, const std::string& b) {
     for (const auto& [router, n] : nets)
         if (n.count(a) && n.count(b) && st.find_router(router)) return true;
     return false;
+}
+
+// North-south, from the state alone: the address the outside sees for a VM
+// port (its floating IP, else its router's external address when the router
+// SNATs), or nullopt when the port cannot reach the outside.
+std::optional<IpAddr> outside_source(const State& st, const Port& port) {
+    for (const auto& p : st.ports) {
+        if (!is_router_interface(p) || !p.admin_state_up || p.network_id != port.network_id) continue;
+        const Router* r = st.find_router(p.device_id);
+        if (!r || !r->admin_state_up || !r->external_gateway_info) continue;
+        for (const auto& f : st.floatingips)
+            if (f.port_id == port.id && f.router_id == r->id) return f.floating_ip_address;
+        const auto& gw = *r->external_gateway_info;
+        if (gw.enable_snat && !gw.external_fixed_ips.empty()) return gw.external_fixed_ips.front().ip_address;
+    }
+    return std::nullopt;
+}
+
+// Whether the port's security groups admit a new IPv4 flow from the outside
+// (any remote address) of this protocol (and TCP/UDP port).
+bool admits_from_outside(const State& st, const Port& port, uint8_t proto, uint16_t dport) {
+    if (!port.port_security_enabled) return true;
+    for (const auto& id : port.security_groups) {
+        const SecurityGroup* sg = st.find_security_group(id);
+        if (!sg) continue;
+        for (const auto& r : sg->rules) {
+            bool remote_any = !r.remote_group_id && (!r.remote_ip_prefix || r.remote_ip_prefix->prefix == 0);
+            bool ports = !r.port_range_min || proto == 1 ||
+                         (dport >= *r.port_range_min && dport <= r.port_range_max.value_or(*r.port_range_min));
+            if (r.direction == Direction::Ingress && r.ethertype == Ethertype::IPv4 && remote_any &&
+                (!r.protocol || *r.protocol == proto) && ports)
+                return true;
+        }
+    }
+    return false;
+}
+
+constexpr uint16_t kOutsidePort = 7777;  // the demo's from-outside group admits it
+
+std::string seen_text(const std::optional<SeenPeer>& seen) { return seen ? seen->str() : "-"; }
+
+// VMs to the outside (SNAT or floating IP), then the outside to each
+// floating IP (DNAT). Returns the number of unexpected results.
+int north_south(const State& st, const Sandbox& sb) {
+    const Network* ext = st.find_network(sb.outside_network_id);
+    const IpAddr internet = *IpAddr::parse(kSandboxOutsideHost);
+    std::cout << "\nnorth-south: " << sb.outside_netns << " is the outside on external network '" << ext->name
+              << "' (its gateway, and " << internet.str()
+              << " beyond it); each VM pings it and opens a TCP connection to it, and the server there prints "
+                 "the source it sees:\n";
+    int failures = 0;
+    auto mark = [&](bool got, bool expect) {
+        if (got != expect) failures++;
+        return std::string(got ? "+" : ".") + (got != expect ? " (UNEXPECTED)" : "");
+    };
+    TextTable t({"VM NAMESPACE", "PING " + internet.str(), "OUTSIDE SEES", "EXPECTED"});
+    uint16_t probe_port = kOutsidePort;
+    for (const auto& vm : sb.all_vms()) {
+        const Port* port = st.find_port(vm.port_id);
+        auto expect = outside_source(st, *port);
+        bool got = ping(vm.netns, internet);
+        auto seen = tcp_peer_seen(vm.netns, internet, sb.outside_netns, probe_port++);
+        bool right = expect ? seen && seen->ip == *expect : !seen;
+        if (!right) failures++;
+        bool fip = false;
+        for (const auto& f : st.floatingips) fip |= f.port_id == port->id;
+        t.add({vm.netns, mark(got, expect.has_value()), seen_text(seen) + (right ? "" : " (UNEXPECTED)"),
+               expect ? expect->str() + (fip ? " (floating IP)" : " (SNAT)") : "- (no external router)"});
+    }
+    std::cout << t.str();
+    bool any_fip = false;
+    TextTable in({"FLOATING IP", "VM NAMESPACE", "PING FROM OUTSIDE", "TCP " + std::to_string(kOutsidePort),
+                  "VM SEES"});
+    for (const auto& f : st.floatingips) {
+        if (!f.port_id) continue;
+        const Port* port = st.find_port(*f.port_id);
+        for (const auto& vm : sb.all_vms()) {
+            if (vm.port_id != *f.port_id) continue;
+            any_fip = true;
+            bool got = ping(sb.outside_netns, f.floating_ip_address);
+            auto seen = tcp_peer_seen(sb.outside_netns, f.floating_ip_address, vm.netns, kOutsidePort);
+            // The VM sees the outside's own address: DNAT rewrites only the destination.
+            bool expect = admits_from_outside(st, *port, 6, kOutsidePort);
+            bool right = expect ? seen && seen->ip == sb.outside_address : !seen;
+            if (!right) failures++;
+            in.add({f.floating_ip_address.str(), vm.netns, mark(got, admits_from_outside(st, *port, 1, 0)),
+                    mark(seen.has_value(), expect), seen_text(seen) + (right ? "" : " (UNEXPECTED)")});
+            break;
+        }
+    }
+    if (any_fip) std::cout << "\nthe outside reaches VMs through their floating IPs (DNAT):\n" << in.str();
+    return failures;
 }
 
 // up -> ping matrix -> counters -> down. Exit 0 when every VM reaches exactly
@@ -182,10 +293,12 @@ int demo_run(const Globals& g, const std::string& file, const std::string& prefi
             t.add(row);
         }
         std::cout << t.str();
+        if (!sb.outside_netns.empty()) failures += north_south(st, sb);
         for (const auto& h : sb.hosts) {
             Instance inst(options_for(g, h));
             std::cout << "\n" << h.name << " ports:\n" << ports_text(inst.ports()) << h.name << " drops:\n"
                       << drops_text(inst.drops(), false);
+            if (auto nat = inst.nat(); !nat.empty()) std::cout << h.name << " SNAT bindings:\n" << nat_text(nat);
         }
     } catch (...) {
         demo_down(quiet, file, prefix);
@@ -193,7 +306,8 @@ int demo_run(const Globals& g, const std::string& file, const std::string& prefi
     }
     demo_down(quiet, file, prefix);
     std::cout << (failures ? "demo FAILED: " + std::to_string(failures) + " unexpected results\n"
-                           : "demo OK: every VM reaches its own network, the networks its router joins, and nothing else\n");
+                           : "demo OK: every VM reaches its own network, the networks its router joins, the outside through "
+                             "its router (SNAT or its floating IP), and nothing else\n");
     return failures ? 1 : 0;
 }
 

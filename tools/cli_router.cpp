@@ -74,15 +74,7 @@ int print_nat(const Globals& g, const std::vector<NatRow>& rows) {
         print_json(a);
         return 0;
     }
-    TextTable t({"ROUTER", "PROTO", "FIXED", "EXTERNAL", "REMOTE", "STATE", "IDLE", "OUT-PKTS", "IN-PKTS"});
-    for (const auto& r : rows)
-        t.add({r.router_name.empty() ? r.router : r.router_name, proto_name(r.proto),
-               r.fixed.str() + ":" + std::to_string(r.fixed_port),
-               r.external.str() + ":" + std::to_string(r.external_port),
-               r.remote.str() + ":" + std::to_string(r.remote_port), nat_state_name(r),
-               std::to_string(r.idle_ns / 1000000000ull) + "s", std::to_string(r.out.packets),
-               std::to_string(r.in.packets)});
-    std::cout << t.str();
+    std::cout << nat_text(rows);
     return 0;
 }
 
@@ -102,6 +94,18 @@ int print_fips(const Globals& g, const std::vector<FipRow>& rows) {
 }
 
 }  // namespace
+
+std::string nat_text(const std::vector<NatRow>& rows) {
+    TextTable t({"ROUTER", "PROTO", "FIXED", "EXTERNAL", "REMOTE", "STATE", "IDLE", "OUT-PKTS", "IN-PKTS"});
+    for (const auto& r : rows)
+        t.add({r.router_name.empty() ? r.router : r.router_name, proto_name(r.proto),
+               r.fixed.str() + ":" + std::to_string(r.fixed_port),
+               r.external.str() + ":" + std::to_string(r.external_port),
+               r.remote.str() + ":" + std::to_string(r.remote_port), nat_state_name(r),
+               std::to_string(r.idle_ns / 1000000000ull) + "s", std::to_string(r.out.packets),
+               std::to_string(r.in.packets)});
+    return t.str();
+}
 
 bool RouterCommands::given() const {
     for (const CLI::App* c : {router, route, nat, fip})

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tools/cli.hpp"
 
@@ -30,5 +31,8 @@ struct RouterCommands {
 
 std::unique_ptr<RouterCommands> add_router_commands(CLI::App& app);
 int run_router_commands(const Globals& g, const RouterCommands& c);
+
+// The SNAT bindings as `nat list` prints them.
+std::string nat_text(const std::vector<NatRow>& rows);
 
 }  // namespace neutrino::cli

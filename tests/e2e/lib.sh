@@ -119,6 +119,25 @@ wait_listen() {  # ns port
   fail "nothing listens on $2 in $1"
 }
 
+# Who connected, as the server sees it (NAT at work): a TCP server in a
+# namespace that answers every connection with the peer's "address:port",
+# bounded in time, and the client side that prints that answer.
+peer_server() {  # ns listen-address port [seconds]
+  in_ns "$1" timeout "${4:-60}" python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+while True:
+    c, a = s.accept(); c.sendall(("%s:%d" % a).encode()); c.close()' "$2" "$3" >/dev/null 2>&1 &
+  NT_PIDS+=($!)
+  wait_listen "$1" "$3"
+}
+peer_seen() {  # client-ns address port
+  in_ns "$1" timeout 5 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3); print(s.recv(64).decode())' "$2" "$3"
+}
+
 # TCP throughput from one VM namespace to a server address in another, as
 # bit/s (0 on failure): a one-shot iperf3 server, a 2-second bounded client.
 iperf_bps() {

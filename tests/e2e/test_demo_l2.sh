@@ -57,6 +57,32 @@ ttl=$(in_ns red-vm1 ping -c 1 -W 2 10.1.0.11 | sed -n 's/.*ttl=\([0-9]*\).*/\1/p
 [ "$ttl" = 63 ] || fail "red-vm1 -> green-vm1 reply TTL $ttl, expected 63 (routed once)"
 pass "gateways answer; red -> green is one routed hop"
 
+# North-south: demo-router's external gateway 203.0.113.10 is on "public", a
+# flat network on the host's physnet uplink eth1; the sandbox's outside
+# namespace holds its gateway 203.0.113.1 and 198.51.100.1 beyond it.
+# red-vm1 has the floating IP 203.0.113.20; the others SNAT.
+# The first packet out already finds the gateway's MAC (apply resolved it).
+in_ns green-vm1 ping -c 1 -W 2 -q 198.51.100.1 >/dev/null || fail "green-vm1's first ping to the outside was lost"
+peer_server ext 198.51.100.1 7007
+seen() { local p; p=$(peer_seen "$1" 198.51.100.1 7007) && echo "${p%%:*}"; }
+[ "$(seen red-vm2)" = 203.0.113.10 ] || fail "red-vm2 is not seen outside as the router's SNAT address"
+[ "$(seen green-vm1)" = 203.0.113.10 ] || fail "green-vm1 is not seen outside as the router's SNAT address"
+[ "$(seen red-vm1)" = 203.0.113.20 ] || fail "red-vm1 is not seen outside as its floating IP"
+! in_ns blue-vm1 ping -c 1 -W 1 -q 198.51.100.1 >/dev/null 2>&1 || fail "blue (no router) reaches the outside"
+in_ns ext ping -c 1 -W 2 -q 203.0.113.20 >/dev/null || fail "the outside cannot ping red-vm1's floating IP"
+peer_server red-vm1 0.0.0.0 7777 20
+got=$(peer_seen ext 203.0.113.20 7777) || fail "the outside cannot open TCP 7777 on red-vm1's floating IP"
+got=${got%%:*}
+[ "$got" = 203.0.113.1 ] || fail "red-vm1 saw the outside as $got, expected 203.0.113.1"
+! in_ns ext timeout 3 bash -c 'echo > /dev/tcp/203.0.113.20/22' 2>/dev/null || fail "TCP 22 (no rule) reached red-vm1"
+grep -q 203.0.113.20 <<<"$(nt fip list)" || fail "fip list: $(nt fip list)"
+grep -q 'tcp .*203\.0\.113\.10:' <<<"$(nt nat list)" || fail "nat list has no SNAT binding: $(nt nat list)"
+for ns in "" $(ip netns list | awk -v p="$PFX-" 'index($1, p) == 1 {print $1}'); do
+  rules=$( { if [ -z "$ns" ]; then iptables -t nat -S; else ip netns exec "$ns" iptables -t nat -S; fi; } 2>/dev/null | grep -c '^-A' || true)
+  [ "$rules" -eq 0 ] || fail "iptables nat rules in ${ns:-the root namespace}"
+done
+pass "north-south: SNAT to 203.0.113.10, red-vm1 out and in as 203.0.113.20 (the outside's own address seen inside), blue cut off, no iptables nat"
+
 # Overlapping IPs resolve inside the asker's network: blue-vm1's neighbour
 # 10.0.0.12 is blue-vm2, never red-vm2.
 got=$(in_ns blue-vm1 ip neigh show 10.0.0.12 dev eth0 | awk '{print $3}')
@@ -114,9 +140,10 @@ import json,sys; r=json.load(sys.stdin); assert r["writes"]==0 and r["deletes"]=
   || fail "re-apply was not a no-op: $out"
 pass "re-applying the same state writes nothing"
 
-# Inspection.
-nt status | grep -q "6 ports, 3 networks" || fail "status: $(nt status)"
-[ "$(nt fdb list -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 8 ] \
+# Inspection: red, blue, green and the external network public; the FDB holds
+# the 6 VMs, the router on red and green, and its gateway port on public.
+nt status | grep -q "6 ports, 4 networks" || fail "status: $(nt status)"
+[ "$(nt fdb list -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 9 ] \
   || fail "fdb list"
 pass "status and fdb list"
 

@@ -12,6 +12,8 @@ s["ports"] = [p for p in s["ports"] if p["name"] in ("red-vm1", "red-vm2")]
 nets = {p["network_id"] for p in s["ports"]}
 s["networks"] = [n for n in s["networks"] if n["id"] in nets]
 s["subnets"] = [n for n in s["subnets"] if n["network_id"] in nets]
+s["routers"], s["floatingips"] = [], []
+s["hosts"][0]["physical_interface_mappings"] = {}
 json.dump(s, sys.stdout)
 EOF
 "$NEUTRINO" demo up --state "$NT_TMP/state.json" --prefix "$PFX" >"$NT_TMP/up.txt" \

@@ -69,28 +69,13 @@ pass "router routes: 10.9.0.0/24 via a VM on net-b"
 pass "subnets of different routers do not reach each other"
 
 # --- north-south: SNAT and floating IPs ------------------------------------------
-# The outside: a namespace on the "public" physnet bridge, holding the
-# external subnet's gateway 172.31.208.1 and a host beyond it.
-ip netns add "$PFX-ext"
-ip link add "${PFX}x" type veth peer name ext0 netns "$PFX-ext"
-ip link set "${PFX}x" netns "$PFX-underlay"
-ip -n "$PFX-underlay" link set "${PFX}x" master br-p0 up
-in_ns ext ip link set lo up
-in_ns ext ip link set ext0 up
-in_ns ext ip addr add 172.31.208.1/24 dev ext0
+# The outside: the sandbox's namespace on the "public" physnet bridge,
+# holding the external subnet's gateway 172.31.208.1; one more host beyond it.
+[ "$(in_ns ext ip -4 -o addr show dev ext0 | awk '{print $4}')" = 172.31.208.1/24 ] \
+  || fail "the sandbox's outside namespace does not hold the external gateway"
 in_ns ext ip addr add 198.51.100.7/32 dev lo
-# Who connected: a TCP server that answers with the peer's address:port.
-# Not through in_ns (a function: $! would be its subshell, not the server).
-ip netns exec "$PFX-ext" timeout 60 python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.51.100.7", 7007)); s.listen(16)
-while True:
-    c, a = s.accept(); c.sendall(("%s:%d" % a).encode()); c.close()' >/dev/null 2>&1 &
-NT_PIDS+=($!)
-sleep 0.5
-peer() { in_ns "$1" timeout 5 python3 -c '
-import socket; s = socket.create_connection(("198.51.100.7", 7007), timeout=3); print(s.recv(64).decode().strip())'; }
+peer_server ext 198.51.100.7 7007
+peer() { peer_seen "$1" 198.51.100.7 7007; }
 
 seen=$(peer b1) || { h1 stats; h1 nat list; fail "b1 (no floating IP) cannot reach the outside"; }
 [ "${seen%%:*}" = 172.31.208.102 ] || fail "b1 seen as $seen, expected the router's SNAT address"
@@ -114,16 +99,9 @@ pass "outbound: SNAT to the router's address (port from this host's slice), floa
 
 pings ext 172.31.208.110 || fail "outside -> floating IP -> a1"
 # TCP in through the floating IP: a1 sees the real outside source.
-ip netns exec "$PFX-a1" timeout 20 python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.1.0.11", 7008)); s.listen(1)
-c, a = s.accept(); c.sendall(a[0].encode()); c.close()' >/dev/null 2>&1 &
-NT_PIDS+=($!)
-sleep 0.5
-seen=$(in_ns ext timeout 5 python3 -c '
-import socket; s = socket.create_connection(("172.31.208.110", 7008), timeout=3); print(s.recv(64).decode())') \
-  || fail "outside -> floating IP -> a1 over TCP"
+peer_server a1 10.1.0.11 7008 20
+seen=$(peer_seen ext 172.31.208.110 7008) || fail "outside -> floating IP -> a1 over TCP"
+seen=${seen%%:*}
 [ "$seen" = 172.31.208.1 ] || fail "a1 saw the outside connection from $seen, expected 172.31.208.1"
 pings ext 172.31.208.102 || fail "the router's external address does not answer ping"
 ! in_ns ext timeout 3 bash -c 'echo > /dev/tcp/172.31.208.102/7007' 2>/dev/null || fail "unsolicited TCP to the SNAT address got through"

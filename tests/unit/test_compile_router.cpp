@@ -325,3 +325,66 @@ TEST(CompileRouter, RouterInterfaceBoundToAnotherHostIsStillTheRouterHere) {
     EXPECT_EQ(e.neigh.at(neigh_key(kNetA, kR1A.ip)).flags, NT_NEIGH_ROUTER);
     EXPECT_EQ(e.ports.size(), 5u);
 }
+
+// ---- external next hops resolved at apply time ----------------------------------
+// State: tests/fixtures/e2e-routing.json. router-1's gateway 172.31.208.102
+// is on "public" (flat, physnet "public" = eth2 on both hosts), whose subnet's
+// gateway is 172.31.208.1; compute-1 owns the SNAT address and translates
+// a1's floating IP 172.31.208.110; compute-2 has VMs behind router-1 but
+// neither.
+
+namespace {
+
+State routing_fixture() { return load_state_file(std::string(NT_FIXTURES) + "/e2e-routing.json"); }
+
+std::vector<ExternalNextHop> next_hops(const State& s, const std::string& host) {
+    CompileInput in;
+    in.host = host;
+    uint32_t ifindex = 10;
+    for (const auto& p : s.ports) in.ifindex_by_name[p.interface_name] = ifindex++;  // every tap exists
+    return compile(s, in).external_next_hops;
+}
+
+}  // namespace
+
+TEST(CompileRouter, SnatOwnerResolvesTheExternalGatewayAsTheRoutersExternalAddress) {
+    auto hops = next_hops(routing_fixture(), "compute-1");
+    ASSERT_EQ(hops.size(), 1u);
+    EXPECT_EQ(hops[0].interface, "eth2");
+    EXPECT_EQ(hops[0].vlan, 0);
+    EXPECT_EQ(hops[0].mac, *MacAddr::parse("fa:16:3e:aa:00:0e"));
+    EXPECT_EQ(hops[0].source, *IpAddr::parse("172.31.208.102"));
+    EXPECT_EQ(hops[0].target, *IpAddr::parse("172.31.208.1"));
+}
+
+TEST(CompileRouter, HostWithoutSnatAddressOrFloatingIpResolvesNothing) {
+    EXPECT_TRUE(next_hops(routing_fixture(), "compute-2").empty());
+}
+
+TEST(CompileRouter, HostWithAFloatingIpAsksAsTheFloatingIp) {
+    State s = routing_fixture();
+    s.floatingips[0].port_id = "a1000005-0e70-4000-8000-000000000001";  // a2, on compute-2
+    s.floatingips[0].fixed_ip_address = IpAddr::parse("10.1.0.15");
+    auto hops = next_hops(s, "compute-2");
+    ASSERT_EQ(hops.size(), 1u);
+    EXPECT_EQ(hops[0].source, *IpAddr::parse("172.31.208.110"));
+    EXPECT_EQ(hops[0].target, *IpAddr::parse("172.31.208.1"));
+}
+
+TEST(CompileRouter, VlanExternalNetworkResolvesWithItsTag) {
+    State s = routing_fixture();
+    for (auto& n : s.networks)
+        if (n.external) {
+            n.type = NetworkType::Vlan;
+            n.segmentation_id = 208;
+        }
+    auto hops = next_hops(s, "compute-1");
+    ASSERT_EQ(hops.size(), 1u);
+    EXPECT_EQ(hops[0].vlan, 208);
+}
+
+TEST(CompileRouter, RouterWithoutExternalGatewayResolvesNothing) {
+    State s = routing_fixture();
+    for (auto& r : s.routers) r.external_gateway_info.reset();
+    EXPECT_TRUE(next_hops(s, "compute-1").empty());
+}
