@@ -204,6 +204,120 @@ NT_INLINE struct nt_nat_entry *nt_snat_bind(struct nt_l3_scratch *x, const struc
 	return p.bound ? bpf_map_lookup_elem(&nt_nat, &x->key) : NULL;
 }
 
+/* ---- ICMP errors about translated packets -----------------------------------
+ * Inbound (dir IN): the quoted packet left translated, so the error comes to
+ * the external address and quotes it: the outer destination and the quoted
+ * source address and port go back to the fixed ones (RFC 5508).
+ * Outbound (dir OUT): a VM's error about a packet that came in translated
+ * (to its floating IP, or a reply of a SNAT flow) quotes the fixed address:
+ * the outer source and the quoted destination address and port become the
+ * external ones, so the remote can match the error to its socket.
+ * Either way the flow's key is built from the quote with the same fields,
+ * and every checksum follows: the quoted IP header's, the quoted UDP/ICMP
+ * one where present, and the outer ICMP checksum, which covers the quote. */
+NT_INLINE int nt_icmp_quote_set16(struct __sk_buff *skb, __u32 icmp_csum_off, __u32 off, __u16 from, __u16 to)
+{
+	if (bpf_l4_csum_replace(skb, icmp_csum_off, from, to, sizeof(to)) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, &to, sizeof(to), 0);
+}
+
+NT_INLINE int nt_icmp_quote_set32(struct __sk_buff *skb, __u32 icmp_csum_off, __u32 off, __u32 from, __u32 to)
+{
+	if (bpf_l4_csum_replace(skb, icmp_csum_off, from, to, sizeof(to)) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, &to, sizeof(to), 0);
+}
+
+/* 1 = translated, 0 = not an error about one of our translations. */
+NT_INLINE int nt_nat_error(struct __sk_buff *skb, __u32 router_id, struct nt_l3_scratch *x,
+			   const struct iphdr *ip, const struct nt_nat_l4 *l4, __u8 dir)
+{
+	const int out = dir == NT_NAT_OUT;
+	const __u32 icmp_csum = l4->l4_off + 2, q_ip = l4->l4_off + 8, q_l4 = q_ip + sizeof(struct iphdr);
+	const __u32 outer_off = NT_NAT_IP_OFF + (out ? offsetof(struct iphdr, saddr) : offsetof(struct iphdr, daddr));
+	const __u32 quote_off = q_ip + (out ? offsetof(struct iphdr, daddr) : offsetof(struct iphdr, saddr));
+	const __be32 outer = out ? ip->saddr : ip->daddr;
+	struct nt_nat_entry *e;
+	struct nt_fip *fip;
+	struct iphdr q;
+	__be16 qp[4] = {}; /* the quote's first 8 L4 bytes */
+	__u32 to, quoted, port_off = 0, csum_off = 0;
+	__u16 from_port = 0, to_port = 0, c;
+
+	if (bpf_skb_load_bytes(skb, q_ip, &q, sizeof(q)) < 0 || q.ihl != 5 ||
+	    bpf_skb_load_bytes(skb, q_l4, qp, sizeof(qp)) < 0)
+		return 0;
+	quoted = out ? q.daddr : q.saddr;
+	if (quoted != outer)
+		return 0;
+	fip = nt_fip_lookup(x, router_id, dir, quoted);
+	if (fip) {
+		to = fip->addr.w[3];
+	} else {
+		/* The flow's key as this direction sees it: the quote's destination
+		 * is its source (the remote answering us, or the VM answering). */
+		nt_nat_key_set(x, router_id, dir, q.protocol, q.daddr, q.saddr,
+			       q.protocol == IPPROTO_ICMP ? qp[2] : qp[1], q.protocol == IPPROTO_ICMP ? qp[2] : qp[0]);
+		e = bpf_map_lookup_elem(&nt_nat, &x->key);
+		if (!e)
+			return 0;
+		to = e->addr.w[3];
+		from_port = out ? x->key.sport : x->key.dport;
+		to_port = e->port;
+	}
+	if (q.protocol == IPPROTO_UDP && qp[3]) {
+		csum_off = q_l4 + 6;
+		port_off = q_l4 + (out ? 2 : 0);
+	} else if (q.protocol == IPPROTO_TCP) {
+		port_off = q_l4 + (out ? 2 : 0);
+	} else if (q.protocol == IPPROTO_ICMP) {
+		csum_off = q_l4 + 2;
+		port_off = q_l4 + 4;
+	}
+	/* The outer address (the ICMP checksum has no pseudo-header). */
+	if (bpf_l3_csum_replace(skb, NT_NAT_IP_OFF + offsetof(struct iphdr, check), outer, to, sizeof(to)) < 0 ||
+	    bpf_skb_store_bytes(skb, outer_off, &to, sizeof(to), 0) < 0)
+		return -NT_DROP_MALFORMED;
+	/* The quoted address, and the quoted IP header's checksum. */
+	if (nt_icmp_quote_set32(skb, icmp_csum, quote_off, quoted, to) < 0 ||
+	    nt_icmp_quote_set16(skb, icmp_csum, q_ip + offsetof(struct iphdr, check), q.check,
+				nt_csum_replace32(q.check, quoted, to)) < 0)
+		return -NT_DROP_MALFORMED;
+	/* The quoted L4 checksum (UDP's covers the address too) and port. */
+	if (csum_off) {
+		c = q.protocol == IPPROTO_UDP ? qp[3] : qp[1];
+		__u16 n = q.protocol == IPPROTO_UDP ? nt_csum_replace32(c, quoted, to) : c;
+
+		if (from_port != to_port)
+			n = nt_csum_replace16(n, from_port, to_port);
+		if (n != c && nt_icmp_quote_set16(skb, icmp_csum, csum_off, c, n) < 0)
+			return -NT_DROP_MALFORMED;
+	}
+	if (port_off && from_port != to_port &&
+	    nt_icmp_quote_set16(skb, icmp_csum, port_off, from_port, to_port) < 0)
+		return -NT_DROP_MALFORMED;
+	return 1;
+}
+
+/* Both directions start alike: the IPv4 header and L4 fields, and an ICMP
+ * error about one of our translations translated whole. 0 = go on with the
+ * packet, 1 = an error translated, -(drop reason). */
+NT_INLINE int nt_nat_begin(struct __sk_buff *skb, __u32 router_id, struct nt_l3_scratch *x, struct iphdr *ip,
+			   struct nt_nat_l4 *l4, __u8 dir)
+{
+	int r;
+
+	if (!skb || !x || bpf_skb_load_bytes(skb, NT_NAT_IP_OFF, ip, sizeof(*ip)) < 0)
+		return -NT_DROP_MALFORMED;
+	r = nt_nat_parse(skb, ip, l4);
+	if (r < 0)
+		return r;
+	if (ip->protocol == IPPROTO_ICMP && nt_icmp4_is_error(l4->icmp_type) && l4->l4_off)
+		return nt_nat_error(skb, router_id, x, ip, l4, dir);
+	return 0;
+}
+
 /* Outbound, after the route chose the router's gateway: the floating IP of
  * the source if it has one, else the router's SNAT binding of the flow, else
  * (SNAT disabled) nothing. 0 or -(drop reason). */
@@ -215,13 +329,10 @@ NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
 	struct nt_snat *sn;
 	struct nt_fip *fip;
 	struct iphdr ip;
-	int r;
+	int r = nt_nat_begin(skb, router_id, x, &ip, &l4, NT_NAT_OUT);
 
-	if (!skb || !x || bpf_skb_load_bytes(skb, NT_NAT_IP_OFF, &ip, sizeof(ip)) < 0)
-		return -NT_DROP_MALFORMED;
-	r = nt_nat_parse(skb, &ip, &l4);
-	if (r < 0)
-		return r;
+	if (r != 0)
+		return r < 0 ? r : 0;
 	fip = nt_fip_lookup(x, router_id, NT_NAT_OUT, ip.saddr);
 	if (fip)
 		return nt_nat_rewrite(skb, &l4, 1, ip.saddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 0;
@@ -249,89 +360,6 @@ NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
 	return nt_nat_rewrite(skb, &l4, 1, ip.saddr, e->addr.w[3], l4.sport, e->port) < 0 ? -NT_DROP_MALFORMED : 0;
 }
 
-/* ---- ICMP errors about translated packets -----------------------------------
- * The quoted packet left translated, so the error comes to the external
- * address and quotes it: the outer destination and the quoted source address
- * and port go back to the fixed ones (RFC 5508), and every checksum follows:
- * the quoted IP header's, the quoted UDP/ICMP one where present, and the
- * outer ICMP checksum, which covers all of the quote. */
-NT_INLINE int nt_icmp_quote_set16(struct __sk_buff *skb, __u32 icmp_csum_off, __u32 off, __u16 from, __u16 to)
-{
-	if (bpf_l4_csum_replace(skb, icmp_csum_off, from, to, sizeof(to)) < 0)
-		return -1;
-	return bpf_skb_store_bytes(skb, off, &to, sizeof(to), 0);
-}
-
-NT_INLINE int nt_icmp_quote_set32(struct __sk_buff *skb, __u32 icmp_csum_off, __u32 off, __u32 from, __u32 to)
-{
-	if (bpf_l4_csum_replace(skb, icmp_csum_off, from, to, sizeof(to)) < 0)
-		return -1;
-	return bpf_skb_store_bytes(skb, off, &to, sizeof(to), 0);
-}
-
-/* 1 = translated, 0 = not an error about one of our translations. */
-NT_INLINE int nt_nat_in_error(struct __sk_buff *skb, __u32 router_id, struct nt_l3_scratch *x,
-			      const struct iphdr *ip, const struct nt_nat_l4 *l4)
-{
-	const __u32 icmp_csum = l4->l4_off + 2, q_ip = l4->l4_off + 8, q_l4 = q_ip + sizeof(struct iphdr);
-	struct nt_nat_entry *e;
-	struct nt_fip *fip;
-	struct iphdr q;
-	__be16 qp[4] = {}; /* the quote's first 8 L4 bytes */
-	__u32 fixed, port_off = 0, csum_off = 0;
-	__u16 from_port = 0, to_port = 0, c;
-
-	if (bpf_skb_load_bytes(skb, q_ip, &q, sizeof(q)) < 0 || q.ihl != 5 || q.saddr != ip->daddr ||
-	    bpf_skb_load_bytes(skb, q_l4, qp, sizeof(qp)) < 0)
-		return 0;
-	fip = nt_fip_lookup(x, router_id, NT_NAT_IN, q.saddr);
-	if (fip) {
-		fixed = fip->addr.w[3];
-	} else {
-		/* The quote as the remote would answer it: its source is our port. */
-		nt_nat_key_set(x, router_id, NT_NAT_IN, q.protocol, q.daddr, q.saddr,
-			       q.protocol == IPPROTO_ICMP ? qp[2] : qp[1], q.protocol == IPPROTO_ICMP ? qp[2] : qp[0]);
-		e = bpf_map_lookup_elem(&nt_nat, &x->key);
-		if (!e)
-			return 0;
-		fixed = e->addr.w[3];
-		from_port = x->key.dport;
-		to_port = e->port;
-	}
-	if (q.protocol == IPPROTO_UDP && qp[3]) {
-		csum_off = q_l4 + 6;
-		port_off = q_l4;
-	} else if (q.protocol == IPPROTO_TCP) {
-		port_off = q_l4;
-	} else if (q.protocol == IPPROTO_ICMP) {
-		csum_off = q_l4 + 2;
-		port_off = q_l4 + 4;
-	}
-	/* Outer destination (the ICMP checksum has no pseudo-header). */
-	if (bpf_l3_csum_replace(skb, NT_NAT_IP_OFF + offsetof(struct iphdr, check), ip->daddr, fixed, sizeof(fixed)) < 0 ||
-	    bpf_skb_store_bytes(skb, NT_NAT_IP_OFF + offsetof(struct iphdr, daddr), &fixed, sizeof(fixed), 0) < 0)
-		return -NT_DROP_MALFORMED;
-	/* Quoted source address, and the quoted IP header's checksum. */
-	if (nt_icmp_quote_set32(skb, icmp_csum, q_ip + offsetof(struct iphdr, saddr), q.saddr, fixed) < 0 ||
-	    nt_icmp_quote_set16(skb, icmp_csum, q_ip + offsetof(struct iphdr, check), q.check,
-				nt_csum_replace32(q.check, q.saddr, fixed)) < 0)
-		return -NT_DROP_MALFORMED;
-	/* The quoted L4 checksum (UDP's covers the address too) and port. */
-	if (csum_off) {
-		c = q.protocol == IPPROTO_UDP ? qp[3] : qp[1];
-		__u16 n = q.protocol == IPPROTO_UDP ? nt_csum_replace32(c, q.saddr, fixed) : c;
-
-		if (from_port != to_port)
-			n = nt_csum_replace16(n, from_port, to_port);
-		if (n != c && nt_icmp_quote_set16(skb, icmp_csum, csum_off, c, n) < 0)
-			return -NT_DROP_MALFORMED;
-	}
-	if (port_off && from_port != to_port &&
-	    nt_icmp_quote_set16(skb, icmp_csum, port_off, from_port, to_port) < 0)
-		return -NT_DROP_MALFORMED;
-	return 1;
-}
-
 /* Inbound on the external network, to the router's gateway MAC: a floating
  * IP goes to its fixed IP, a SNAT binding back to its flow. 1 = translated,
  * 0 = neither (perhaps the router's own address), or -(drop reason). */
@@ -342,15 +370,9 @@ NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
 	struct nt_nat_entry *e;
 	struct nt_fip *fip;
 	struct iphdr ip;
-	int r;
+	int r = nt_nat_begin(skb, router_id, x, &ip, &l4, NT_NAT_IN);
 
-	if (!skb || !x || bpf_skb_load_bytes(skb, NT_NAT_IP_OFF, &ip, sizeof(ip)) < 0)
-		return -NT_DROP_MALFORMED;
-	r = nt_nat_parse(skb, &ip, &l4);
-	if (r < 0)
-		return r;
-	if (ip.protocol == IPPROTO_ICMP && nt_icmp4_is_error(l4.icmp_type) && l4.l4_off &&
-	    (r = nt_nat_in_error(skb, router_id, x, &ip, &l4)) != 0)
+	if (r != 0)
 		return r;
 	fip = nt_fip_lookup(x, router_id, NT_NAT_IN, ip.daddr);
 	if (fip)

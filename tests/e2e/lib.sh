@@ -138,6 +138,19 @@ import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3); print(s.recv(64).decode())' "$2" "$3"
 }
 
+# What a UDP socket in a namespace learns from one datagram to address:port:
+# "refused" (an ICMP port unreachable reached it), "answered" or "timeout".
+udp_probe() {  # ns address port
+  in_ns "$1" timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+try:
+    s.send(b"x"); s.recv(16); print("answered")
+except ConnectionRefusedError: print("refused")
+except socket.timeout: print("timeout")' "$2" "$3" || true
+}
+
 # TCP throughput from one VM namespace to a server address in another, as
 # bit/s (0 on failure): a one-shot iperf3 server, a 2-second bounded client.
 iperf_bps() {

@@ -452,5 +452,41 @@ TEST_F(Nat, IcmpErrorAboutFloatingIpFlowIsTranslatedInnerAndOuter) {
     expect_out(uplink_ingress(kUplink, err, false), 0, want, false);
 }
 
+// The other way: a VM's own ICMP error about a packet that came in
+// translated. a2 (floating IP) refuses UDP that reached it through
+// 172.31.208.110; its port-unreachable quotes its fixed address, and must
+// leave quoting the floating IP, or the remote cannot match it to its socket.
+TEST_F(Nat, VmIcmpErrorAboutFloatingIpTrafficLeavesQuotingTheFloatingIp) {
+    learn_gateway();
+    const TestPort &a2 = port("a2"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    const Bytes got = flow_frame(Proto::Udp, r1a.mac, a2.mac, {kServer, a2.ip, 63}, 53, 5353, true);
+    const Bytes sent = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kFip, 63}, 53, 5353, true);
+    const Bytes err = icmp_error_frame(a2.mac, r1a.mac, {a2.ip, kServer}, 3, 3, got);
+    const Bytes want = icmp_error_frame(gw.mac, kGwMac, {kFip, kServer, 63}, 3, 3, sent);
+    expect_out(ingress("a2", err, true), ifindex(kUplink), want, true);
+    expect_out(ingress("a2", err, false), 0, want, false);
+}
+
+// And for a SNAT flow: a1's error about a reply of its flow (its socket gone)
+// quotes its fixed address and port; it leaves from the router's address
+// quoting the external address and port of the binding.
+TEST_F(Nat, VmIcmpErrorAboutSnatReplyLeavesQuotingTheBinding) {
+    learn_gateway();
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    const uint16_t sport = 40300, dport = 5000;
+    ASSERT_EQ(ingress("a1", flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, kServer}, sport, dport, false), false)
+                  .retval,
+              kTcActRedirect);
+    const auto ob = binding(NT_NAT_OUT, kProtoUdp, a1.ip, kServer, sport, dport);
+    ASSERT_TRUE(ob);
+    const uint16_t ext = ntohs(ob->port);
+    const Bytes got = flow_frame(Proto::Udp, r1a.mac, a1.mac, {kServer, a1.ip, 63}, dport, sport, true);
+    const Bytes sent = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kExtIp, 63}, dport, ext, true);
+    const Bytes err = icmp_error_frame(a1.mac, r1a.mac, {a1.ip, kServer}, 3, 3, got);
+    const Bytes want = icmp_error_frame(gw.mac, kGwMac, {kExtIp, kServer, 63}, 3, 3, sent);
+    expect_out(ingress("a1", err, true), ifindex(kUplink), want, true);
+    expect_out(ingress("a1", err, false), 0, want, false);
+}
+
 }  // namespace
 }  // namespace nt_test
