@@ -11,6 +11,7 @@
 
 #include "loader/datapath.hpp"
 #include "loader/error.hpp"
+#include "loader/inspect_util.hpp"
 #include "loader/instance.hpp"
 #include "maps/bpf_map_store.hpp"
 #include "maps/drop_reasons.hpp"
@@ -19,19 +20,10 @@ namespace neutrino {
 
 namespace {
 
-std::string str_of(const char* s, size_t n) { return std::string(s, strnlen(s, n)); }
-
-MacAddr mac_of(const uint8_t* b) {
-    MacAddr m;
-    std::copy(b, b + 6, m.b.begin());
-    return m;
-}
-
-IpAddr ip_of(const nt_ip& ip) {
-    IpAddr a;
-    std::copy(ip.b, ip.b + 16, a.b.begin());
-    return a;
-}
+using inspect::ip_of;
+using inspect::mac_of;
+using inspect::net_name;
+using inspect::str_of;
 
 // The clock of bpf_ktime_get_ns(), for ages of datapath entries.
 uint64_t monotonic_ns() {
@@ -273,17 +265,6 @@ TunnelView Instance::tunnels() const {
     });
     return t;
 }
-
-namespace {
-
-std::string net_name(const MapEntries& e, uint32_t net_id, std::string* id) {
-    auto it = e.net_info.find(nt_net_key{net_id});
-    if (it == e.net_info.end()) return "";
-    if (id) *id = str_of(it->second.id, sizeof it->second.id);
-    return str_of(it->second.name, sizeof it->second.name);
-}
-
-}  // namespace
 
 std::vector<RouteRow> Instance::routes() const {
     MapEntries e = entries();

@@ -138,6 +138,33 @@ struct FipRow {
     IpAddr floating, fixed;
 };
 
+// A network as this host's datapath knows it (nt_nets, nt_flood).
+struct NetworkRow {
+    uint32_t net_id = 0;
+    std::string id, name;
+    uint32_t type = 0;    // enum nt_net_type
+    uint32_t segment = 0; // VLAN id, VNI or GRE key (0: none)
+    uint32_t mtu = 0;
+    bool admin_up = false, external = false;
+    std::string uplink;   // interface carrying it off the host ("" none)
+    struct FloodSlot {
+        std::string target;  // local tap, or "VTEP a.b.c.d"
+    };
+    std::vector<FloodSlot> flood;
+};
+
+// An address the ARP/ND responder answers (nt_neigh), or a next hop the
+// uplink learned from ARP on an external network (nt_ext_neigh).
+struct NeighRow {
+    uint32_t net_id = 0;
+    std::string network_id, network_name;
+    IpAddr ip;
+    MacAddr mac;
+    std::string kind;     // port, router, learned
+    bool remote = false;  // the owner is bound to another host
+    std::string port_id;  // port (local)
+};
+
 struct DropRow {
     uint32_t reason = 0;
     std::string name, description;
@@ -177,6 +204,8 @@ public:
     std::vector<RouteRow> routes() const;
     std::vector<NatRow> nat() const;
     std::vector<FipRow> fips() const;
+    std::vector<NetworkRow> networks() const;
+    std::vector<NeighRow> neighbours() const;  // responder entries, then learned ones
     MapEntries entries() const;
 
 private:

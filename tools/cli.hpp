@@ -55,6 +55,9 @@ nlohmann::json attachments_json(const std::vector<TcAttachment>& rows);
 std::string attachments_text(const std::vector<TcAttachment>& rows);
 
 std::string net_type_name(uint32_t abi_type);
+// Whether a user's reference names a resource: its name, its full id, or
+// the first 8+ characters of its id.
+bool ref_matches(const std::string& ref, const std::string& id, const std::string& name);
 std::string port_flags_text(uint32_t flags);
 std::string fdb_flags_text(uint32_t flags);
 

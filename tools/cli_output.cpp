@@ -41,6 +41,10 @@ std::string TextTable::str() const {
 
 void print_json(const json& j) { std::cout << j.dump(2) << std::endl; }
 
+bool ref_matches(const std::string& ref, const std::string& id, const std::string& name) {
+    return ref == name || ref == id || (ref.size() >= 8 && id.rfind(ref, 0) == 0);
+}
+
 std::string net_type_name(uint32_t t) {
     switch (t) {
         case NT_NET_LOCAL: return "local";

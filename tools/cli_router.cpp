@@ -13,10 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-bool matches(const std::string& ref, const std::string& id, const std::string& name) {
-    return ref == name || ref == id || (ref.size() >= 8 && id.rfind(ref, 0) == 0);
-}
-
 json route_json(const RouteRow& r) {
     return {{"router", r.router},
             {"router_name", r.router_name},
@@ -141,7 +137,7 @@ int run_router_commands(const Globals& g, const RouterCommands& c) {
     if (c.fip_list->parsed()) return print_fips(g, inst.fips());
     auto routes = inst.routes();
     if (!c.ref.empty())
-        std::erase_if(routes, [&](const RouteRow& r) { return !matches(c.ref, r.router, r.router_name); });
+        std::erase_if(routes, [&](const RouteRow& r) { return !ref_matches(c.ref, r.router, r.router_name); });
     if (c.route_list->parsed()) {
         if (g.json()) {
             json a = json::array();
@@ -154,7 +150,7 @@ int run_router_commands(const Globals& g, const RouterCommands& c) {
     }
     auto routers = inst.routers();
     if (c.show->parsed()) {
-        std::erase_if(routers, [&](const RouterRow& r) { return !matches(c.ref, r.id, r.name); });
+        std::erase_if(routers, [&](const RouterRow& r) { return !ref_matches(c.ref, r.id, r.name); });
         if (routers.empty()) throw Error("no router '" + c.ref + "' on this host (see `neutrino router list`)");
         if (routers.size() > 1) throw Error("'" + c.ref + "' matches several routers; give the full id");
         if (g.json()) {

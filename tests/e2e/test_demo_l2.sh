@@ -81,6 +81,23 @@ for ns in "" $(ip netns list | awk -v p="$PFX-" 'index($1, p) == 1 {print $1}');
   rules=$( { if [ -z "$ns" ]; then iptables -t nat -S; else ip netns exec "$ns" iptables -t nat -S; fi; } 2>/dev/null | grep -c '^-A' || true)
   [ "$rules" -eq 0 ] || fail "iptables nat rules in ${ns:-the root namespace}"
 done
+# The L2 tables behind it: networks with their uplink and flood lists, the
+# responder's addresses, and the external gateway learned at apply time.
+nt network list -o json | python3 -c '
+import json, sys
+n = {r["name"]: r for r in json.load(sys.stdin)}
+assert sorted(n) == ["blue", "green", "public", "red"], n
+assert n["public"]["router_external"] and n["public"]["uplink"] == "eth1" and n["public"]["type"] == "flat", n["public"]
+assert len(n["red"]["flood"]) == 3 and len(n["blue"]["flood"]) == 2 and n["red"]["uplink"] is None, n' \
+  || fail "network list: $(nt network list)"
+gw_mac=$(in_ns ext cat /sys/class/net/ext0/address)
+nt neigh list --network public -o json | python3 -c '
+import json, sys
+rows = {(r["ip"], r["kind"]): r["mac"] for r in json.load(sys.stdin)}
+assert rows.get(("203.0.113.10", "router")) == "fa:16:3e:00:f0:01", rows
+assert rows.get(("203.0.113.20", "router")) == "fa:16:3e:00:f0:01", rows
+assert rows.get(("203.0.113.1", "learned")) == sys.argv[1], rows' "$gw_mac" \
+  || fail "neigh list: $(nt neigh list)"
 pass "north-south: SNAT to 203.0.113.10, red-vm1 out and in as 203.0.113.20 (the outside's own address seen inside), blue cut off, no iptables nat"
 
 # Overlapping IPs resolve inside the asker's network: blue-vm1's neighbour
