@@ -66,6 +66,7 @@ std::vector<PortRow> Instance::ports() const {
         PortRow r;
         r.ifindex = k.ifindex;
         r.port_tag = p.port_tag;
+        r.policy_id = p.policy_id;
         r.net_id = p.net_id;
         r.mac = mac_of(p.mac);
         r.flags = p.flags;
@@ -231,7 +232,7 @@ PortDetail Instance::port_detail(const std::string& id_or_name) const {
     }
     std::set<uint32_t> tags;
     for (const auto& [k, v] : e.sg_ports)
-        if (k.port_tag == d.port.port_tag) tags.insert(v.rule_tag);
+        if (d.port.policy_id && k.policy_id == d.port.policy_id) tags.insert(v.rule_tag);
     for (const auto& r : rules())
         if (tags.count(r.rule_tag)) d.rules.push_back(r);
     return d;

@@ -40,6 +40,7 @@ struct ApplyResult {
 struct PortRow {
     std::string id, name, ifname;
     uint32_t ifindex = 0, port_tag = 0, net_id = 0;
+    uint32_t policy_id = 0;  // its security-group table, shared by ports with the same groups
     std::string network_id, network_name;
     MacAddr mac;
     uint32_t flags = 0, mtu = 0;

@@ -71,8 +71,13 @@ uint32_t abi_net_type(NetworkType t) {
 
 
 
-void add_port_entries(const SecurityContext& sec, const Port& port, const Network& net, const LocalPort& lp,
-                      MapEntries& e) {
+struct CompiledPolicy {
+    uint32_t id = 0, gen = 0;
+};
+using Policies = std::map<std::vector<std::string>, CompiledPolicy>;
+
+void add_port_entries(const SecurityContext& sec, const Policies& policies, const Port& port, const Network& net,
+                      const LocalPort& lp, MapEntries& e) {
     auto pk = zeroed<nt_port_key>();
     pk.ifindex = lp.ifindex;
     auto pv = zeroed<nt_port>();
@@ -91,7 +96,12 @@ void add_port_entries(const SecurityContext& sec, const Port& port, const Networ
         }
     if (pv.ip.w[0] == 0 && pv.ip.w[2] == 0 && !port.fixed_ips.empty())
         pv.ip = port.fixed_ips[0].ip_address.to_abi();
-    if (port.port_security_enabled) pv.policy_gen = compile_port_security(sec, port, lp.port_tag, e);
+    if (port.port_security_enabled) {
+        const CompiledPolicy& pol = policies.at(policy_groups(port));
+        pv.policy_id = pol.id;
+        pv.policy_gen = pol.gen;
+        compile_port_addrs(port, lp.port_tag, e);
+    }
     compile_port_dhcp(sec.state(), port, lp.port_tag, e);
     e.ports[pk] = pv;
     const bool up = port.admin_state_up && net.admin_state_up;
@@ -203,11 +213,20 @@ CompileResult compile(const State& state, const CompileInput& in) {
     }
 
     SecurityContext sec(state);
+    // One security policy per distinct set of groups among the local ports,
+    // compiled once and shared by every port with that set.
+    std::set<std::vector<std::string>> sets;
+    for (const auto& lp : r.local_ports)
+        if (const Port& port = *state.find_port(lp.port_id); port.port_security_enabled)
+            sets.insert(policy_groups(port));
+    Policies policies;
+    for (const auto& [groups, id] : assign_policy_ids(sets))
+        policies[groups] = {id, compile_policy(sec, groups, id, r.entries)};
     std::map<std::string, std::vector<const LocalPort*>> by_network;
     for (const auto& lp : r.local_ports) {
         const Port& port = *state.find_port(lp.port_id);
         const Network& net = *state.find_network(port.network_id);
-        add_port_entries(sec, port, net, lp, r.entries);
+        add_port_entries(sec, policies, port, net, lp, r.entries);
         if (port.admin_state_up) by_network[net.id].push_back(&lp);
         else by_network[net.id];  // the network still exists here
     }

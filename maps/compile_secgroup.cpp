@@ -70,7 +70,9 @@ void add_addr(MapEntries& out, uint32_t port_tag, const MacAddr& mac, const Cidr
     out.addrs[k] = v;
 }
 
-void compile_addrs(const Port& port, uint32_t tag, MapEntries& out) {
+}  // namespace
+
+void compile_port_addrs(const Port& port, uint32_t tag, MapEntries& out) {
     std::set<MacAddr> macs{port.mac_address};
     for (const auto& f : port.fixed_ips) {
         Cidr c = Cidr::host(f.ip_address);
@@ -88,8 +90,10 @@ void compile_addrs(const Port& port, uint32_t tag, MapEntries& out) {
     }
 }
 
+namespace {
+
 // Port LPM entries of one class: per protocol, disjoint intervals as blocks.
-void add_class_ports(uint32_t port_tag, uint8_t dir, int family, uint32_t class_id,
+void add_class_ports(uint32_t policy_id, uint8_t dir, int family, uint32_t class_id,
                      const std::vector<const RuleRef*>& rules, MapEntries& out, Hasher& gen) {
     std::map<uint8_t, std::vector<TaggedInterval>> by_proto;
     for (const RuleRef* r : rules) {
@@ -103,7 +107,7 @@ void add_class_ports(uint32_t port_tag, uint8_t dir, int family, uint32_t class_
                 if (proto == 0 && bits != 0) continue;  // any-protocol rules have no ports
                 auto k = zeroed<nt_sg_ports_key>();
                 k.prefixlen = NT_SG_PORTS_FIXED_BITS + bits;
-                k.port_tag = port_tag;
+                k.policy_id = policy_id;
                 k.class_id = class_id;
                 k.dir = dir;
                 k.family = static_cast<uint8_t>(family);
@@ -215,13 +219,34 @@ std::vector<std::pair<uint16_t, int>> prefix_blocks(uint32_t lo, uint32_t hi) {
     return out;
 }
 
-uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uint32_t port_tag,
-                               MapEntries& out) {
-    const State& st = ctx.state();
-    compile_addrs(port, port_tag, out);
+std::vector<std::string> policy_groups(const Port& port) {
+    std::vector<std::string> g = port.security_groups;
+    std::sort(g.begin(), g.end());
+    g.erase(std::unique(g.begin(), g.end()), g.end());
+    return g;
+}
 
+std::map<std::vector<std::string>, uint32_t> assign_policy_ids(const std::set<std::vector<std::string>>& sets) {
+    // A set's name is its group ids joined: one group keeps its UUID, so its
+    // policy id is the group's compact id; sets of several groups hash.
+    std::map<std::string, std::vector<std::string>> by_name;
+    for (const auto& set : sets) {
+        std::string name;
+        for (const auto& g : set) name += (name.empty() ? "" : ",") + g;
+        by_name[name] = set;
+    }
+    std::vector<std::string> names;
+    for (const auto& [name, set] : by_name) names.push_back(name);
+    std::map<std::vector<std::string>, uint32_t> out;
+    for (const auto& [name, id] : assign_compact_ids(names)) out[by_name.at(name)] = id;
+    return out;
+}
+
+uint32_t compile_policy(const SecurityContext& ctx, const std::vector<std::string>& groups, uint32_t policy_id,
+                        MapEntries& out) {
+    const State& st = ctx.state();
     std::vector<RuleRef> all;
-    for (const auto& gid : port.security_groups) {
+    for (const auto& gid : groups) {
         const SecurityGroup* sg = st.find_security_group(gid);
         if (!sg) continue;
         for (size_t i = 0; i < sg->rules.size(); i++) {
@@ -252,7 +277,10 @@ uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uin
                     any.push_back(&r);
                 }
             }
-            // Each prefix's class: its rules, its ancestors' and the any-remote ones.
+            // Each prefix's class: its rules and its ancestors'. The rules
+            // with any remote are class 0, which the datapath looks up after
+            // the address's own class, so they are compiled once, not again
+            // in every class (that made the table grow as prefixes x rules).
             auto tags_of = [](std::vector<const RuleRef*> v) {
                 std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->tag < b->tag; });
                 v.erase(std::unique(v.begin(), v.end(), [](auto* a, auto* b) { return a->tag == b->tag; }),
@@ -264,12 +292,10 @@ uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uin
                 for (auto* r : v) k.push_back(r->tag);
                 return k;
             };
-            const auto any_set = tags_of(any);
             std::map<std::vector<uint32_t>, std::pair<uint32_t, std::vector<const RuleRef*>>> classes;
-            classes[key_of(any_set)] = {0, any_set};
             std::vector<std::pair<Cidr, std::vector<uint32_t>>> remote;
             for (const auto& [p, rules] : by_prefix) {
-                std::vector<const RuleRef*> set = any;
+                std::vector<const RuleRef*> set;
                 for (int len = 0; len <= p.prefix; len++) {
                     auto it = by_prefix.find(Cidr{p.addr, len}.network());
                     if (it != by_prefix.end()) set.insert(set.end(), it->second.begin(), it->second.end());
@@ -281,27 +307,28 @@ uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uin
             }
             // Class ids in rule-set order: deterministic.
             uint32_t next = 1;
-            for (auto& [k, c] : classes)
-                if (k != key_of(any_set)) c.first = next++;
+            for (auto& [k, c] : classes) c.first = next++;
             for (const auto& [p, k] : remote) {
-                uint32_t cid = classes.at(k).first;
-                if (cid == 0) continue;  // same as no entry
                 auto rk = zeroed<nt_sg_remote_key>();
                 rk.prefixlen = NT_SG_REMOTE_FIXED_BITS + p.abi_bits();
-                rk.port_tag = port_tag;
+                rk.policy_id = policy_id;
                 rk.dir = abi_dir(dir);
                 rk.family = static_cast<uint8_t>(family);
                 rk.ip = p.addr.to_abi();
                 auto v = zeroed<nt_sg_class>();
-                v.class_id = cid;
+                v.class_id = classes.at(k).first;
                 out.sg_remote[rk] = v;
                 gen.add(rk);
                 gen.add(v);
             }
+            add_class_ports(policy_id, abi_dir(dir), family, 0, tags_of(any), out, gen);
             for (const auto& [k, c] : classes)
-                add_class_ports(port_tag, abi_dir(dir), family, c.first, c.second, out, gen);
+                add_class_ports(policy_id, abi_dir(dir), family, c.first, c.second, out, gen);
         }
     }
+    // The id is part of every key, so a port moving to another policy
+    // always sees another generation; an empty policy too.
+    gen.add(policy_id);
     return gen.h ? gen.h : 1;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,20 @@ std::string rule_name(const SecurityGroup& sg, size_t index);
 // groups are named by name when the state is given, else by id.
 std::string describe_rule(const SecurityGroupRule& r, const State* state = nullptr);
 
-// Adds the port's nt_sg_remote, nt_sg_ports, nt_addrs and nt_rule_info
-// entries; returns its policy generation (a hash of its classifier entries,
-// so an unchanged policy keeps its generation and its flows).
-uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uint32_t port_tag,
-                               MapEntries& out);
+// A port's security policy is its set of groups (sorted, no duplicates):
+// the rules and remote-group members of a set do not depend on the port, so
+// ports with the same set share one compiled table (nt_port.policy_id).
+std::vector<std::string> policy_groups(const Port& port);
+// Compact ids of policies, stable as the compact ids of ports are: a set of
+// one group gets its group's id, other sets the hash of their joined ids.
+std::map<std::vector<std::string>, uint32_t> assign_policy_ids(const std::set<std::vector<std::string>>& sets);
+// Adds one policy's nt_sg_remote, nt_sg_ports and nt_rule_info entries under
+// policy_id; returns its generation (a hash of those entries, so an unchanged
+// policy keeps its generation and its flows, and every change moves it).
+uint32_t compile_policy(const SecurityContext& ctx, const std::vector<std::string>& groups, uint32_t policy_id,
+                        MapEntries& out);
+// Adds the port's anti-spoofing entries (nt_addrs), which are per port.
+void compile_port_addrs(const Port& port, uint32_t port_tag, MapEntries& out);
 
 // Disjoint cover of overlapping [lo, hi] intervals, each point carrying the
 // smallest tag of the intervals covering it. Exposed for tests.

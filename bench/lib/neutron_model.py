@@ -179,6 +179,47 @@ def neutrino_state(nets, sgs, ports, host=HOST):
     }
 
 
+def with_router(state, net, router_port_id, gw_port_id, ext_cidr, gw_ip, fips, uplink, host=HOST):
+    """The desired state plus north-south: a flat external network on the
+    physnet "public" (carried by the host's interface `uplink`), a
+    distributed router with net's subnet as interface (at its gateway
+    address) and an external gateway on it with SNAT, and floating IPs:
+    fips = [(floating_ip, port)]. What the reference's qrouter namespace and
+    br-ex stand for, as Neutron's API describes it."""
+    ext = ipaddress.ip_network(ext_cidr)
+    ext_id, ext_subnet = "ae0000e1-0000-4000-8000-0000000000e1", "5b0000e1-0000-4000-8000-0000000000e1"
+    router_id = "be700001-0000-4000-8000-000000000001"
+    for h in state["hosts"]:
+        if h["name"] == host:
+            h["physical_interface_mappings"] = {"public": uplink}
+    state["networks"].append({"id": ext_id, "name": "public", "provider:network_type": "flat",
+                              "provider:segmentation_id": None, "provider:physical_network": "public",
+                              "mtu": 1500, "router:external": True, "admin_state_up": True})
+    state["subnets"].append({"id": ext_subnet, "name": "public-v4", "network_id": ext_id, "ip_version": 4,
+                             "cidr": str(ext), "gateway_ip": str(ext.network_address + 1), "enable_dhcp": False,
+                             "dns_nameservers": [], "host_routes": [], "allocation_pools": []})
+
+    def router_port(pid, name, net_id, subnet_id, mac, ip, owner):
+        return {"id": pid, "name": name, "network_id": net_id, "mac_address": mac,
+                "fixed_ips": [{"subnet_id": subnet_id, "ip_address": ip}], "security_groups": [],
+                "port_security_enabled": False, "allowed_address_pairs": [], "binding:host_id": "",
+                "device_owner": owner, "device_id": router_id, "admin_state_up": True}
+    state["ports"].append(router_port(router_port_id, "r1-" + net.name, net.id, net.subnet_id, "fa:16:3e:10:00:fe",
+                                      net.gateway, "network:router_interface_distributed"))
+    state["ports"].append(router_port(gw_port_id, "r1-gw", ext_id, ext_subnet, "fa:16:3e:10:00:ef", gw_ip,
+                                      "network:router_gateway"))
+    state["routers"].append({"id": router_id, "name": "router-1", "distributed": True, "admin_state_up": True,
+                             "routes": [],
+                             "external_gateway_info": {"network_id": ext_id, "enable_snat": True,
+                                                       "external_fixed_ips": [{"subnet_id": ext_subnet,
+                                                                               "ip_address": gw_ip}]}})
+    for k, (fip, port) in enumerate(fips):
+        state["floatingips"].append({"id": "be800001-0000-4000-8000-%012x" % (k + 1), "floating_ip_address": fip,
+                                     "floating_network_id": ext_id, "port_id": port.id,
+                                     "fixed_ip_address": port.ip, "router_id": router_id})
+    return state
+
+
 # ---- iptables (the Neutron reference) ------------------------------------------
 
 def _c(text):

@@ -106,7 +106,9 @@ def traffic_section(tr, out):
     out.append("Reference: per VM port tap -> qbr (Linux bridge, br_netfilter) -> qvb/qvo veth -> br-int "
                "(Linux bridge standing in for OVS), Neutron's neutron-openvswi-* chains and conntrack zones "
                "in %s; north-south through a qrouter namespace with the l3-agent's SNAT/DNAT. "
-               "Neutrino: the same VMs on veth taps wired by `neutrino apply`. Per cell %d UDP / %d TCP "
+               "Neutrino: the same VMs on veth taps wired by `neutrino apply`; north-south through its "
+               "distributed router (SNAT and the floating IP in the tap and uplink programs) and a physnet "
+               "uplink veth to the external host. Per cell %d UDP / %d TCP "
                "trial(s) of %gs; the rate is the best trial (interference from other work only lowers it), "
                "CPU per packet the median. Sender and receiver pinned to CPUs %s and %s. N = security-group "
                "rules on the receiving port, all ahead of the rule that admits the traffic.\n"
@@ -119,11 +121,14 @@ def traffic_section(tr, out):
         for proto in ("udp", "tcp"):
             if proto == "udp":
                 title = "%s, small-packet UDP (one unreplied flow: every packet is conntrack NEW)" % direction
+                if direction == "north-south":
+                    title += ", from the external host to the VM's floating IP (DNAT)"
                 unit, cpu_unit, key, ckey, fmt = "pps", "CPU ns/pkt", "pps", "cpu_ns_per_pkt", f0
             else:
                 title = "%s, TCP (iperf3, one established connection)" % direction
                 if direction == "north-south":
-                    title += ", VM-initiated through SNAT, data flowing in"
+                    title += (", VM-initiated (the VM without a floating IP) through SNAT to the router's "
+                              "gateway address, data flowing in")
                 unit, cpu_unit, key, ckey, fmt = "Gbit/s", "CPU ns/1448 B", "gbps", "cpu_ns_per_seg", f2
             out.append("**%s**\n" % title)
             bare = cells.get(("bare veth", direction, proto, 0), {})

@@ -143,7 +143,7 @@ NT_INLINE int nt_ct_existing(const struct nt_port *port, struct nt_ct_entry *e, 
 			.src = k->src, .dst = k->dst, .sport = k->sport, .dport = k->dport,
 			.proto = k->proto, .family = k->family, .sg_port = e->sg_port,
 		};
-		__u32 rule = nt_sg_classify(port->port_tag, e->origin, &orig);
+		__u32 rule = nt_sg_classify(port->policy_id, e->origin, &orig);
 
 		if (!rule) {
 			if (side_effects)
@@ -266,7 +266,7 @@ NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt
 	    (f->tcp_flags & (NT_TCP_SYN | NT_TCP_ACK | NT_TCP_RST)) != NT_TCP_SYN)
 		return NT_DROP_CT_INVALID; /* only a SYN opens a connection */
 
-	rule = nt_sg_classify(zone, dir, &f->t);
+	rule = nt_sg_classify(port->policy_id, dir, &f->t);
 	if (!rule)
 		return NT_DROP_SG_NO_MATCH;
 	if (!side_effects)

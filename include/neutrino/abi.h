@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define NT_ABI_VERSION 1
+#define NT_ABI_VERSION 2 /* 2: security-group maps keyed by policy id (nt_port.policy_id) */
 
 #define NT_ETH_ALEN 6
 
@@ -73,6 +73,10 @@ struct nt_port {
 	 * the generation they were admitted under; a mismatch makes the
 	 * datapath re-check the flow against the current rules. */
 	__u32 policy_gen;
+	/* Key of the port's security-group tables (nt_sg_remote, nt_sg_ports):
+	 * one id per distinct set of security groups, so ports with the same
+	 * groups share one compiled table. 0 without port security. */
+	__u32 policy_id;
 	union nt_ip ip;   /* first fixed IP: the anti-spoofing fast path */
 };
 
@@ -283,12 +287,15 @@ struct nt_trace_cb {
 
 /* ---- Security groups ---------------------------------------------------------
  * Neutron rules only ever allow, so classification is "does any rule of the
- * port allow this flow": two LPM lookups, flat in the number of rules.
- *   1. nt_sg_remote: (port, direction, family, remote IP) -> class. A class is
+ * port allow this flow": two LPM lookups, flat in the number of rules. The
+ * tables belong to a policy, not a port: ports with the same set of security
+ * groups share one (nt_port.policy_id), since a rule set and its remote-group
+ * members do not depend on the port it is applied to.
+ *   1. nt_sg_remote: (policy, direction, family, remote IP) -> class. A class is
  *      a set of rules whose remote (prefix or group member) covers the address,
  *      inherited from every shorter prefix; no entry = class 0 (rules with any
  *      remote only).
- *   2. nt_sg_ports: (port, class, direction, family, protocol, port) -> rule,
+ *   2. nt_sg_ports: (policy, class, direction, family, protocol, port) -> rule,
  *      where port ranges are made disjoint and split into prefix blocks; for
  *      ICMP the "port" is type<<8 | code. A second lookup with protocol 0
  *      finds rules for any protocol.
@@ -298,10 +305,10 @@ enum nt_dir {
 	NT_DIR_TO_VM = 2,   /* Neutron "ingress": enters the VM (tap egress hook) */
 };
 
-#define NT_SG_REMOTE_FIXED_BITS 64 /* port_tag + dir/family/pad */
+#define NT_SG_REMOTE_FIXED_BITS 64 /* policy_id + dir/family/pad */
 struct nt_sg_remote_key { /* LPM */
 	__u32 prefixlen;
-	__u32 port_tag;
+	__u32 policy_id; /* nt_port.policy_id */
 	__u8 dir;    /* enum nt_dir */
 	__u8 family; /* 4 or 6 */
 	__u8 pad[2];
@@ -312,10 +319,10 @@ struct nt_sg_class {
 	__u32 class_id;
 };
 
-#define NT_SG_PORTS_FIXED_BITS 96 /* port_tag + class + dir/family/proto/pad */
+#define NT_SG_PORTS_FIXED_BITS 96 /* policy_id + class + dir/family/proto/pad */
 struct nt_sg_ports_key { /* LPM */
 	__u32 prefixlen;
-	__u32 port_tag;
+	__u32 policy_id; /* nt_port.policy_id */
 	__u32 class_id;
 	__u8 dir;
 	__u8 family;
@@ -560,7 +567,7 @@ struct nt_uplink_stats { /* per uplink ifindex, per CPU */
 
 NT_STATIC_ASSERT(sizeof(union nt_ip) == 16, "nt_ip");
 NT_STATIC_ASSERT(sizeof(struct nt_port_key) == 4, "nt_port_key");
-NT_STATIC_ASSERT(sizeof(struct nt_port) == 40, "nt_port");
+NT_STATIC_ASSERT(sizeof(struct nt_port) == 44, "nt_port");
 NT_STATIC_ASSERT(sizeof(struct nt_net_key) == 4, "nt_net_key");
 NT_STATIC_ASSERT(sizeof(struct nt_net) == 20, "nt_net");
 NT_STATIC_ASSERT(sizeof(struct nt_fdb_key) == 12, "nt_fdb_key");

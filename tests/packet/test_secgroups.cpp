@@ -19,6 +19,7 @@
 #include <tins/tcp.h>
 
 #include <cstring>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -350,6 +351,10 @@ TEST_F(SgPolicy, WebIngressRulesAdmitExactlyWhatTheyName) {
         uint32_t reason;  // 0 = delivered
     } cases[] = {
         {"tcp/22 SYN from anywhere (ssh rule, 0.0.0.0/0)", tcp_to_web(outsider, 22), 0},
+        // client is in 10.0.0.0/24 and a member of clients: its address has a
+        // class of its own (http-alt, dns), and the any-remote rules (class
+        // 0) are looked up after that class.
+        {"tcp/22 SYN from a member in 10.0.0.0/24 (any-remote rule, after its class)", tcp_to_web(client, 22), 0},
         {"tcp/23 SYN: no rule", tcp_to_web(client, 23), NT_DROP_SG_NO_MATCH},
         {"tcp/21 SYN: just below the ssh port", tcp_to_web(client, 21), NT_DROP_SG_NO_MATCH},
         {"udp/53 from a member of clients", udp_to_web(client, 53), 0},
@@ -362,6 +367,8 @@ TEST_F(SgPolicy, WebIngressRulesAdmitExactlyWhatTheyName) {
         {"udp/54 from a member", udp_to_web(client, 54), NT_DROP_SG_NO_MATCH},
         {"icmp echo request (type 8) from anywhere",
          sg_icmp_echo(port("client").mac, web.mac, outsider, web.ip, 8, 7), 0},
+        {"icmp echo request from a member (any-remote rule, after its class)",
+         sg_icmp_echo(port("client").mac, web.mac, client, web.ip, 8, 9), 0},
         {"icmp timestamp request (type 13)", sg_icmp_echo(port("client").mac, web.mac, client, web.ip, 13, 7),
          NT_DROP_SG_NO_MATCH},
         {"tcp/8050 from 10.0.0.x", tcp_to_web(client, 8050), 0},
@@ -403,6 +410,8 @@ TEST_F(SgPolicy, WebIngressRulesAdmitExactlyWhatTheyName) {
         EXPECT_EQ(e.policy_gen, sg_policy_gen(*env_, "web"));
     }
     ASSERT_TRUE(sg_ct_find(*env_, "web", IPPROTO_TCP, outsider, 40000, web.ip, 22).has_value());
+    EXPECT_EQ(sg_ct_find(*env_, "web", IPPROTO_TCP, client, 40000, web.ip, 22)->rule_tag,
+              sg_rule_tag(*env_, "web-ssh"));
     EXPECT_EQ(sg_ct_find(*env_, "web", IPPROTO_TCP, outsider, 40000, web.ip, 22)->state, NT_CT_SYN_SENT);
     EXPECT_EQ(sg_ct_find(*env_, "web", IPPROTO_UDP, client, 40001, web.ip, 53)->state, NT_CT_UNREPLIED);
 }
@@ -443,6 +452,48 @@ TEST_F(SgPolicy, ClientsAdmitOnlyGroupMembersInbound) {
                 NT_DROP_SG_NO_MATCH, "udp from nogroup");
     expect_drop(egress("client", sg_udp(web.mac, client.mac, Ip("10.0.6.1"), client.ip, 1, 9), true),
                 NT_DROP_SG_NO_MATCH, "udp from just outside the pair's /24");
+}
+
+TEST_F(SgPolicy, PortsWithTheSameGroupsShareOneTable) {
+    // client and client2 are both in "clients" alone: one policy, one table
+    // in nt_sg_ports / nt_sg_remote; web has another.
+    neutrino::BpfMap<nt_port_key, nt_port> ports(env_->dp->map_fd(neutrino::kMapPorts), neutrino::kMapPorts);
+    auto policy = [&](const std::string& name) { return ports.lookup(nt_port_key{port(name).ifindex})->policy_id; };
+    const uint32_t clients = policy("client");
+    EXPECT_NE(clients, 0u);
+    EXPECT_EQ(policy("client2"), clients);
+    EXPECT_EQ(sg_policy_gen(*env_, "client2"), sg_policy_gen(*env_, "client"));
+    EXPECT_NE(policy("web"), clients);
+    EXPECT_EQ(policy("open"), 0u) << "no port security, no policy";
+    std::set<uint32_t> in_maps;
+    for (const auto& [k, v] : env_->compiled.entries.sg_ports) in_maps.insert(k.policy_id);
+    EXPECT_EQ(in_maps, (std::set<uint32_t>{clients, policy("web")}));
+
+    // The shared table decides for each port by its own tap: client2 admits
+    // what client does (any protocol from members), and not from web.
+    const auto &client = port("client"), &client2 = port("client2"), &web = port("web");
+    expect_deliver(egress("client2", sg_tcp(client.mac, client2.mac, client.ip, client2.ip, 1, 5555, kSyn), true),
+                   "tcp from member into client2");
+    expect_drop(egress("client2", sg_tcp(web.mac, client2.mac, web.ip, client2.ip, 1, 5555, kSyn), true),
+                NT_DROP_SG_NO_MATCH, "tcp from web into client2");
+
+    // Moving client2 to web's groups points its port entry at web's table;
+    // the clients table stays (client keeps it), no third table appears.
+    // (client2 also leaves the clients group, so the member prefixes of
+    // both tables change with it.)
+    nlohmann::json doc = sg_state_json(*env_);
+    for (auto& p : doc["ports"])
+        if (p["name"] == "client2") p["security_groups"] = {"5a000000-0000-4000-8000-00000000000a"};
+    sg_apply_json(*env_, doc);
+    in_maps.clear();
+    for (const auto& [k, v] : env_->compiled.entries.sg_ports) in_maps.insert(k.policy_id);
+    EXPECT_EQ(in_maps, (std::set<uint32_t>{clients, policy("web")}));
+    EXPECT_EQ(policy("client2"), policy("web"));
+    EXPECT_EQ(policy("client"), clients);
+    expect_drop(egress("client2", sg_tcp(client.mac, client2.mac, client.ip, client2.ip, 1, 5555, kSyn), true),
+                NT_DROP_SG_NO_MATCH, "tcp/5555 into client2 under web's rules");
+    expect_deliver(egress("client2", sg_tcp(web.mac, client2.mac, Ip("192.168.0.1"), client2.ip, 1, 22, kSyn), true),
+                   "ssh into client2 under web's rules");
 }
 
 TEST_F(SgPolicy, PortWithoutGroupsDropsAllIpButArpAndDhcp) {

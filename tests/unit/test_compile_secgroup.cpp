@@ -7,6 +7,7 @@
 
 #include "maps/compile.hpp"
 #include "maps/compile_secgroup.hpp"
+#include "maps/diff.hpp"
 #include "maps/state.hpp"
 
 using namespace neutrino;
@@ -55,29 +56,39 @@ struct Probe {
     IpAddr remote;
 };
 
-// The datapath's two (three) lookups, replayed on the compiled tables.
-uint32_t compiled_classify(const MapEntries& e, uint32_t tag, const Probe& p) {
+// The datapath's lookups, replayed on the compiled tables: the remote's
+// class, then that class's rules and the any-remote rules (class 0), each
+// for the protocol and for any protocol.
+uint32_t compiled_classify(const MapEntries& e, uint32_t policy, const Probe& p) {
     nt_sg_remote_key rk{};
     rk.prefixlen = NT_SG_REMOTE_FIXED_BITS + 128;
-    rk.port_tag = tag;
+    rk.policy_id = policy;
     rk.dir = p.dir;
     rk.family = static_cast<uint8_t>(p.family);
     rk.ip = p.remote.to_abi();
     const nt_sg_class* c = lpm(e.sg_remote, rk);
-    nt_sg_ports_key pk{};
-    pk.prefixlen = NT_SG_PORTS_FIXED_BITS + 16;
-    pk.port_tag = tag;
-    pk.class_id = c ? c->class_id : 0;
-    pk.dir = p.dir;
-    pk.family = static_cast<uint8_t>(p.family);
-    pk.proto = p.proto;
-    pk.port = htobe16(p.port);
-    if (const nt_sg_match* m = lpm(e.sg_ports, pk)) return m->rule_tag;
-    pk.proto = 0;
-    pk.port = 0;
-    const nt_sg_match* m = lpm(e.sg_ports, pk);
-    return m ? m->rule_tag : 0;
+    auto match = [&](uint32_t class_id) -> uint32_t {
+        nt_sg_ports_key pk{};
+        pk.prefixlen = NT_SG_PORTS_FIXED_BITS + 16;
+        pk.policy_id = policy;
+        pk.class_id = class_id;
+        pk.dir = p.dir;
+        pk.family = static_cast<uint8_t>(p.family);
+        pk.proto = p.proto;
+        pk.port = htobe16(p.port);
+        if (const nt_sg_match* m = lpm(e.sg_ports, pk)) return m->rule_tag;
+        pk.proto = 0;
+        pk.port = 0;
+        const nt_sg_match* m = lpm(e.sg_ports, pk);
+        return m ? m->rule_tag : 0;
+    };
+    if (c && c->class_id)
+        if (uint32_t rule = match(c->class_id)) return rule;
+    return match(0);
 }
+
+// The policy a port's nt_ports entry names.
+uint32_t policy_of(const MapEntries& e, uint32_t ifindex) { return e.ports.at(nt_port_key{ifindex}).policy_id; }
 
 // Neutron's semantics, read straight off the rules: any rule that matches.
 bool naive_allows(const State& s, const Port& port, const Probe& p) {
@@ -149,10 +160,10 @@ TEST(DisjointIntervals, OverlapsTakeTheSmallestTagAndNeighboursMerge) {
 
 TEST(CompileSecgroup, ExampleVmA1IngressIsThreeRemotesOneClass) {
     auto r = compile(example(), compute1());
-    const uint32_t tag = 0xc1eef425u;
+    const uint32_t tag = policy_of(r.entries, 10);
     size_t remotes = 0;
     for (const auto& [k, v] : r.entries.sg_remote) {
-        if (k.port_tag != tag) continue;
+        if (k.policy_id != tag) continue;
         remotes++;
         EXPECT_EQ(k.dir, NT_DIR_TO_VM);
         EXPECT_EQ(k.family, 4);
@@ -161,16 +172,18 @@ TEST(CompileSecgroup, ExampleVmA1IngressIsThreeRemotesOneClass) {
     }
     EXPECT_EQ(remotes, 3u);
     size_t ports = 0;
-    for (const auto& [k, v] : r.entries.sg_ports) ports += k.port_tag == tag;
-    // ingress v4: ssh, http, ping in class 0; the same + any-protocol in class 1;
-    // egress v4 and v6: one any-protocol entry each.
-    EXPECT_EQ(ports, 9u);
+    for (const auto& [k, v] : r.entries.sg_ports) ports += k.policy_id == tag;
+    // ingress v4: ssh, http, ping in class 0 (any remote); the group rule's
+    // any-protocol entry in class 1 (the members): class 0 is looked up after
+    // class 1, so its rules are not repeated there; egress v4 and v6: one
+    // any-protocol entry each.
+    EXPECT_EQ(ports, 6u);
 }
 
 TEST(CompileSecgroup, ExampleDecisions) {
     State s = example();
     auto r = compile(s, compute1());
-    const uint32_t tag = 0xc1eef425u;
+    const uint32_t tag = policy_of(r.entries, 10);
     SecurityContext ctx(s);
     const SecurityGroup& web = *s.find_security_group("7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d");
     const SecurityGroup& def = *s.find_security_group("5f1c9e2a-3b4d-4c5e-8f6a-7b8c9d0e1f2a");
@@ -212,8 +225,8 @@ TEST(CompileSecgroup, AntiSpoofEntriesCoverFixedIpsPairsAndLinkLocal) {
 TEST(CompileSecgroup, PortWithoutPortSecurityGetsNoEntries) {
     auto r = compile(example(), compute1());
     for (const auto& [k, v] : r.entries.addrs) EXPECT_NE(k.port_tag, 0xf4112758u);
-    for (const auto& [k, v] : r.entries.sg_ports) EXPECT_NE(k.port_tag, 0xf4112758u);
     EXPECT_EQ(r.entries.ports.at(nt_port_key{12}).policy_gen, 0u);
+    EXPECT_EQ(r.entries.ports.at(nt_port_key{12}).policy_id, 0u);
 }
 
 TEST(CompileSecgroup, PolicyGenerationMovesOnlyWithThePolicy) {
@@ -277,9 +290,144 @@ TEST(CompileSecgroup, CompiledLookupsEqualNaiveRuleScan) {
             p.port = p.proto == 1 ? static_cast<uint16_t>((pick(3) * 8) << 8 | pick(2))
                                   : static_cast<uint16_t>(pick(320));
             bool want = naive_allows(s, port, p);
-            bool got = compiled_classify(r.entries, 0xc1eef425u, p) != 0;
+            bool got = compiled_classify(r.entries, policy_of(r.entries, 10), p) != 0;
             ASSERT_EQ(got, want) << "round " << round << " dir " << int(p.dir) << " proto " << int(p.proto)
                                  << " port " << p.port << " remote " << p.remote.str();
         }
     }
+}
+
+// ---- Policies: ports with the same set of groups share one table ----------
+
+namespace {
+
+const char* kDefault = "5f1c9e2a-3b4d-4c5e-8f6a-7b8c9d0e1f2a";
+const char* kWeb = "7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d";
+
+Port& port_named(State& s, const std::string& name) {
+    for (auto& p : s.ports)
+        if (p.name == name) return p;
+    throw std::runtime_error("no port " + name);
+}
+
+template <class K, class V>
+size_t count_policy(const Table<K, V>& t, uint32_t policy) {
+    size_t n = 0;
+    for (const auto& [k, v] : t) n += k.policy_id == policy;
+    return n;
+}
+
+std::set<uint32_t> policies_in(const MapEntries& e) {
+    std::set<uint32_t> out;
+    for (const auto& [k, v] : e.sg_ports) out.insert(k.policy_id);
+    for (const auto& [k, v] : e.sg_remote) out.insert(k.policy_id);
+    return out;
+}
+
+}  // namespace
+
+TEST(CompilePolicy, TwoPortsWithTheSameGroupsShareOneTable) {
+    State s = example();
+    auto alone = compile(s, compute1()).entries;  // vm-a1 {default, web}, vm-b1 {default}
+    const uint32_t a1 = policy_of(alone, 10);
+    port_named(s, "vm-b1").security_groups = {kWeb, kDefault, kWeb};  // same set: order and repeats do not count
+    auto r = compile(s, compute1()).entries;
+    EXPECT_EQ(policy_of(r, 11), policy_of(r, 10));
+    EXPECT_EQ(r.ports.at(nt_port_key{11}).policy_gen, r.ports.at(nt_port_key{10}).policy_gen);
+    EXPECT_EQ(policies_in(r), std::set<uint32_t>{a1}) << "one table for both ports";
+    EXPECT_EQ(policy_of(r, 10), a1) << "a1's policy id does not depend on who shares it";
+    EXPECT_EQ(count_policy(r.sg_ports, a1), count_policy(alone.sg_ports, a1));
+    EXPECT_EQ(count_policy(r.sg_remote, a1), count_policy(alone.sg_remote, a1));
+    // b1 now decides as a1 does (web's ssh from anywhere).
+    const Probe ssh{NT_DIR_TO_VM, 4, 6, 22, v4("8.8.8.8")};
+    EXPECT_NE(compiled_classify(r, policy_of(r, 11), ssh), 0u);
+    EXPECT_EQ(compiled_classify(alone, policy_of(alone, 11), ssh), 0u);
+}
+
+TEST(CompilePolicy, DifferentSetsGetDistinctTables) {
+    auto r = compile(example(), compute1()).entries;
+    const uint32_t a1 = policy_of(r, 10), b1 = policy_of(r, 11);
+    EXPECT_NE(a1, b1);
+    EXPECT_NE(a1, 0u);
+    EXPECT_EQ(b1, 0x5f1c9e2au) << "a set of one group has its group's compact id";
+    EXPECT_EQ(policies_in(r), (std::set<uint32_t>{a1, b1}));
+    EXPECT_GT(count_policy(r.sg_ports, a1), 0u);
+    EXPECT_GT(count_policy(r.sg_ports, b1), 0u);
+    EXPECT_NE(r.ports.at(nt_port_key{10}).policy_gen, r.ports.at(nt_port_key{11}).policy_gen);
+}
+
+TEST(CompilePolicy, ChangingOnePortsGroupsMovesOnlyThatPort) {
+    State shared = example();
+    port_named(shared, "vm-b1").security_groups = {kDefault, kWeb};
+    State apart = example();  // vm-b1 back to {default}
+    auto before = compile(shared, compute1()).entries;
+    auto after = compile(apart, compute1()).entries;
+    const uint32_t a1 = policy_of(before, 10), def = policy_of(after, 11);
+
+    Plan split = diff(before, after);
+    ASSERT_EQ(split.ports.upserts.size(), 1u) << "only b1's nt_ports entry";
+    EXPECT_EQ(split.ports.upserts.begin()->first.ifindex, 11u);
+    EXPECT_TRUE(split.ports.deletes.empty());
+    EXPECT_EQ(split.sg_ports.upserts.size(), count_policy(after.sg_ports, def)) << "the new table, once";
+    for (const auto& [k, v] : split.sg_ports.upserts) EXPECT_EQ(k.policy_id, def);
+    EXPECT_TRUE(split.sg_ports.deletes.empty()) << "a1 still uses the shared table";
+    EXPECT_TRUE(split.sg_remote.deletes.empty());
+    EXPECT_TRUE(split.addrs.upserts.empty() && split.addrs.deletes.empty()) << "anti-spoofing is per port and did not change";
+    EXPECT_EQ(after.ports.at(nt_port_key{10}).policy_gen, before.ports.at(nt_port_key{10}).policy_gen)
+        << "a1's flows keep their generation";
+
+    Plan join = diff(after, before);  // b1 joins a1's set: its old table goes
+    ASSERT_EQ(join.ports.upserts.size(), 1u);
+    EXPECT_TRUE(join.sg_ports.upserts.empty());
+    EXPECT_TRUE(join.sg_remote.upserts.empty());
+    EXPECT_EQ(join.sg_ports.deletes.size(), count_policy(after.sg_ports, def));
+    for (const auto& k : join.sg_ports.deletes) EXPECT_EQ(k.policy_id, def);
+    EXPECT_EQ(count_policy(before.sg_ports, a1), count_policy(after.sg_ports, a1));
+}
+
+// The bench's "1,000 ports x 100 rules" shape: one group of 100 ingress rules,
+// every fourth from its own /24, on 1,000 ports. One table of about one
+// entry per rule, not one per port, class and rule.
+TEST(CompilePolicy, ThousandPortsOneGroupCompileOneTableOfAboutTheRules) {
+    State s = example();
+    SecurityGroup& def = *std::find_if(s.security_groups.begin(), s.security_groups.end(),
+                                       [](const SecurityGroup& g) { return g.id == kDefault; });
+    def.rules.clear();
+    for (uint32_t r = 0; r < 100; r++) {
+        SecurityGroupRule rule;
+        rule.id = "big-" + std::to_string(r);
+        rule.direction = Direction::Ingress;
+        rule.protocol = r % 2 ? 17 : 6;
+        rule.port_range_min = rule.port_range_max = 10000 + r;
+        if (r % 4 == 3) rule.remote_ip_prefix = *Cidr::parse("192.168." + std::to_string(r) + ".0/24");
+        def.rules.push_back(rule);
+    }
+    const Port proto = port_named(s, "vm-b1");
+    CompileInput in = compute1();
+    for (uint32_t i = 0; i < 1000; i++) {
+        Port p = proto;
+        char id[40];
+        std::snprintf(id, sizeof id, "b%07x-0000-4000-8000-%012x", i, i);
+        p.id = id;
+        p.name = "big" + std::to_string(i);
+        p.interface_name = "tapb" + std::to_string(i);
+        char mac[18];
+        std::snprintf(mac, sizeof mac, "fa:16:3e:b0:%02x:%02x", i >> 8, i & 0xff);
+        p.mac_address = *MacAddr::parse(mac);
+        p.fixed_ips = {};
+        p.allowed_address_pairs = {};
+        s.ports.push_back(p);
+        in.ifindex_by_name[p.interface_name] = 1000 + i;
+    }
+    auto r = compile(s, in).entries;
+    const uint32_t pol = policy_of(r, 1000);
+    for (uint32_t i = 0; i < 1000; i++) ASSERT_EQ(policy_of(r, 1000 + i), pol);
+    EXPECT_EQ(count_policy(r.sg_remote, pol), 25u);  // the 25 prefixes
+    // 75 any-remote rules + 25 prefix classes of one rule each, + egress none.
+    EXPECT_EQ(count_policy(r.sg_ports, pol), 100u);
+    const Probe hit{NT_DIR_TO_VM, 4, 17, 10003, v4("192.168.3.9")}, miss{NT_DIR_TO_VM, 4, 17, 10003, v4("192.168.4.9")};
+    const Probe any{NT_DIR_TO_VM, 4, 6, 10000, v4("192.168.3.9")};
+    EXPECT_NE(compiled_classify(r, pol, hit), 0u);
+    EXPECT_EQ(compiled_classify(r, pol, miss), 0u);
+    EXPECT_NE(compiled_classify(r, pol, any), 0u) << "class 0 is found from a prefix's class too";
 }
