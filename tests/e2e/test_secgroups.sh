@@ -87,21 +87,25 @@ echo_pid=$!
 NT_PIDS+=($echo_pid)
 sleep 2
 revoked_before=$(drop_count policy-revoked)
+# The removal lands somewhere inside the apply: the conversation must live
+# until the apply starts and die by shortly after it returns. (Not "within
+# 1 s of the return": a slow machine or an emulated guest stretches the apply.)
+applying=$(python3 -c "print(round($(date +%s.%N) - $t_start, 2))")
 nt apply "$NT_TMP/nossh.json" >/dev/null
 cut=$(python3 -c "print(round($(date +%s.%N) - $t_start, 2))")  # when the removal was in place
 wait "$echo_pid" || true
 first=$(head -1 "$NT_TMP/echo.txt"); last=$(tail -1 "$NT_TMP/echo.txt")
 [ -n "$first" ] && python3 -c "import sys; sys.exit(0 if float('$first') < 1.0 else 1)" \
   || fail "the conversation never started: $(cat "$NT_TMP/echo.txt")"
-python3 -c "import sys; sys.exit(0 if float('$last') > $cut - 1.0 else 1)" \
-  || fail "the conversation died at ${last}s, before the rule was removed at ${cut}s"
+python3 -c "import sys; sys.exit(0 if float('$last') > $applying - 0.3 else 1)" \
+  || fail "the conversation died at ${last}s, before the apply removing the rule started at ${applying}s"
 python3 -c "import sys; sys.exit(0 if float('$last') < $cut + 0.5 else 1)" \
   || fail "echoes continued until ${last}s after the rule was removed at ${cut}s"
 [ "$(drop_count policy-revoked)" -gt "$revoked_before" ] || fail "no policy-revoked drops counted"
 reach client 10.1.0.10 22 && fail "new tcp/22 connection allowed without the rule"
 nt apply "$STATE" >/dev/null
 reach client 10.1.0.10 22 || fail "tcp/22 not allowed again after restoring the rule"
-pass "removing web-ssh ended the live connection (last echo at ${last}s, removal done at ${cut}s), restoring it allows new ones"
+pass "removing web-ssh ended the live connection (last echo at ${last}s, apply from ${applying}s to ${cut}s), restoring it allows new ones"
 
 # --- 10,000 rules on one port ------------------------------------------------------------
 python3 - "$STATE" "$NT_TMP/big.json" <<'PY'
