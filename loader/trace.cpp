@@ -379,7 +379,9 @@ TraceResult run_trace(const InstanceOptions& self, const TraceRequest& req) {
         }
         if (!req.src) throw Error("--from-uplink needs --src");
         spec.src = *req.src;
-        spec.src_mac = req.src_mac ? *req.src_mac : *MacAddr::parse("02:00:00:00:00:01");
+        if (req.src_mac) spec.src_mac = *req.src_mac;
+        else if (const nt_neigh* n = h.neigh(net_id, *req.src)) spec.src_mac = mac_of(n->mac);  // a remote port
+        else spec.src_mac = *MacAddr::parse("02:00:00:00:00:01");
         if (req.dst_mac) spec.dst_mac = *req.dst_mac;
         else if (const nt_neigh* n = h.neigh(net_id, req.dst)) spec.dst_mac = mac_of(n->mac);
         else if (auto r = h.router_mac(net_id)) spec.dst_mac = *r;
@@ -429,7 +431,7 @@ TraceResult run_trace(const InstanceOptions& self, const TraceRequest& req) {
         }
         s.in = std::move(cur.frame);
         s.out = std::move(r.out);
-        if (cur.program == kProgUplinkIngress && !res.stages.empty())
+        if (cur.program == kProgUplinkIngress && has_tunnel(decode_frame(s.in)))
             s.notes.push_back("uplink_xdp runs first on this interface with the same tunnel checks; it has no "
                               "trace mode (it counts its drops), so the trace runs the TC program only");
         describe(H, s);
