@@ -70,7 +70,7 @@ h1 trace --from-port a1 --dst 10.2.0.12 --proto tcp --dport 22 | grep -q "^resul
 serve b1 10.2.0.12 22
 seen=$(connect a1 10.2.0.12 22) || fail "a1 -> b1:22 really fails, the trace said delivered"
 [ "${seen%%:*}" = 10.1.0.11 ] || fail "b1 saw $seen"
-pass "allowed: trace says a1 -> router-1 -> b1, admitted by rt-egress then rt-ssh; nc really connects"
+pass "allowed: trace says a1 -> router-1 -> b1, admitted by rt-egress then rt-ssh; real TCP connects"
 
 # --- denied by a security group -------------------------------------------------------
 t=$(h1 -o json trace --from-port a1 --dst 10.2.0.12 --proto tcp --dport 23) || fail "trace a1 -> b1:23"

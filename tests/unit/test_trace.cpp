@@ -104,11 +104,11 @@ TEST(TracePacket, VxlanAndGreDecodeToTheInnerFrame) {
     o.seg_id = 3002;
     ls = decode_frame(encapsulate(o, inner));
     EXPECT_EQ(layer(ls, "gre").get("key"), "3002");
-    EXPECT_EQ(layer(ls, "gre").get("proto"), "0x6558");
+    EXPECT_EQ(layer(ls, "gre").get("ethertype"), "0x6558");
     EXPECT_EQ(layer(ls, "ipv4", 1).get("dst"), "10.2.0.12");
     // An inner frame starts a line of its own in the text form.
     std::string text = layers_text(ls);
-    EXPECT_NE(text.find("gre proto 0x6558 key 3002\neth fa:16:3e:10:00:01 > fa:16:3e:aa:00:01"), std::string::npos)
+    EXPECT_NE(text.find("gre ethertype 0x6558 key 3002\neth fa:16:3e:10:00:01 > fa:16:3e:aa:00:01"), std::string::npos)
         << text;
 }
 
@@ -181,6 +181,8 @@ TEST(TraceFormat, JsonCarriesEveryStage) {
     EXPECT_EQ(j["stages"][0]["rule"]["id"], "rt-egress");
     EXPECT_EQ(j["stages"][0]["rule"]["tag"], 7);
     EXPECT_EQ(j["stages"][0]["out"][1]["ttl"], "63");
+    EXPECT_EQ(j["stages"][0]["out"][1]["proto"], "ipv4");  // the header's own field does not overwrite it
+    EXPECT_EQ(j["stages"][0]["out"][1]["protocol"], "tcp");
     EXPECT_EQ(j["stages"][1]["reason"], "sg-no-match");
     EXPECT_TRUE(j["stages"][1]["rule"].is_null());
     EXPECT_EQ(j["stages"][1]["policy"], "none");
