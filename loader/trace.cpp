@@ -246,7 +246,7 @@ void describe(const TraceHost& h, TraceStage& s) {
     if (a->get("dst") != b->get("dst"))
         s.notes.push_back("destination NAT " + a->get("dst") + " -> " + b->get("dst") +
                           (is_fip(h, NT_NAT_IN, a->get("dst"), b->get("dst")) ? " (floating IP)" : " (SNAT binding)"));
-    else if (const Layer* ta = last_of(in, a->get("proto")), *tb = last_of(out, b->get("proto"));
+    else if (const Layer* ta = last_of(in, a->get("protocol")), *tb = last_of(out, b->get("protocol"));
              ta && tb && ta->get("dport") != tb->get("dport"))
         s.notes.push_back("destination port " + ta->get("dport") + " -> " + tb->get("dport"));
 }

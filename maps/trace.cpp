@@ -115,7 +115,7 @@ void decode_l4(const Frame& f, size_t off, size_t end, uint8_t proto, uint32_t p
         if (len < 4) { out.push_back({"truncated", {{"at", "gre"}}}); return; }
         uint16_t flags = get16(f, off), ptype = get16(f, off + 2);
         size_t hlen = 4;
-        Layer l{"gre", {{"proto", hex(ptype, 4)}}};
+        Layer l{"gre", {{"ethertype", hex(ptype, 4)}}};
         if (flags & 0x8000) hlen += 4;  // checksum
         if (flags & 0x2000) {
             if (len >= hlen + 4) l.fields.push_back({"key", std::to_string(get32(f, off + hlen))});
@@ -167,7 +167,7 @@ void decode_into(const Frame& f, size_t off, std::vector<Layer>& out, int depth)
     uint16_t tot = get16(f, off + 2);
     if (ihl < 20 || f.size() < off + ihl) { out.push_back({"truncated", {{"at", "ipv4"}}}); return; }
     Layer ip{"ipv4", {{"src", ip4_at(f, off + 12)}, {"dst", ip4_at(f, off + 16)},
-                      {"proto", proto_name(f[off + 9])}, {"ttl", std::to_string(f[off + 8])},
+                      {"protocol", proto_name(f[off + 9])}, {"ttl", std::to_string(f[off + 8])},
                       {"len", std::to_string(tot)},
                       {"csum", csum_fold(csum_add(0, f, off, ihl)) == 0 ? "ok" : "bad"}}};
     if (get16(f, off + 6) & 0x4000) ip.fields.push_back({"df", "1"});
