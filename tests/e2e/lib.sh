@@ -129,3 +129,17 @@ iperf_bps() {
   in_ns "$client" timeout 20 iperf3 -c "$addr" -t 2 -J 2>/dev/null | python3 -c '
 import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' || echo 0
 }
+
+# The outside of the routing sandbox (tests/fixtures/e2e-routing.json): a
+# namespace $PFX-ext on the "public" physnet bridge, holding the external
+# subnet's gateway 172.31.208.1 and a host beyond it, 198.51.100.7.
+routing_outside_up() {
+  ip netns add "$PFX-ext"
+  ip link add "${PFX}x" type veth peer name ext0 netns "$PFX-ext"
+  ip link set "${PFX}x" netns "$PFX-underlay"
+  ip -n "$PFX-underlay" link set "${PFX}x" master br-p0 up
+  in_ns ext ip link set lo up
+  in_ns ext ip link set ext0 up
+  in_ns ext ip addr add 172.31.208.1/24 dev ext0
+  in_ns ext ip addr add 198.51.100.7/32 dev lo
+}

@@ -69,16 +69,8 @@ pass "router routes: 10.9.0.0/24 via a VM on net-b"
 pass "subnets of different routers do not reach each other"
 
 # --- north-south: SNAT and floating IPs ------------------------------------------
-# The outside: a namespace on the "public" physnet bridge, holding the
-# external subnet's gateway 172.31.208.1 and a host beyond it.
-ip netns add "$PFX-ext"
-ip link add "${PFX}x" type veth peer name ext0 netns "$PFX-ext"
-ip link set "${PFX}x" netns "$PFX-underlay"
-ip -n "$PFX-underlay" link set "${PFX}x" master br-p0 up
-in_ns ext ip link set lo up
-in_ns ext ip link set ext0 up
-in_ns ext ip addr add 172.31.208.1/24 dev ext0
-in_ns ext ip addr add 198.51.100.7/32 dev lo
+# The outside: a namespace on the "public" physnet bridge (lib.sh).
+routing_outside_up
 # Who connected: a TCP server that answers with the peer's address:port.
 # Not through in_ns (a function: $! would be its subshell, not the server).
 ip netns exec "$PFX-ext" timeout 60 python3 -c '

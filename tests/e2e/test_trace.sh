@@ -108,14 +108,7 @@ in_ns a1 ping -c 1 -W 2 -q 10.2.0.13 >/dev/null || fail "a1 -> b2 (routed, GRE) 
 pass "tunnel: trace leaves to VTEP 192.0.2.12 (VXLAN 3001), with --peer-instance continues to a2's tap on compute-2; real TCP and ping pass"
 
 # --- NAT: floating IP out and in, SNAT ---------------------------------------------------
-ip netns add "$PFX-ext"
-ip link add "${PFX}x" type veth peer name ext0 netns "$PFX-ext"
-ip link set "${PFX}x" netns "$PFX-underlay"
-ip -n "$PFX-underlay" link set "${PFX}x" master br-p0 up
-in_ns ext ip link set lo up
-in_ns ext ip link set ext0 up
-in_ns ext ip addr add 172.31.208.1/24 dev ext0
-in_ns ext ip addr add 198.51.100.7/32 dev lo
+routing_outside_up
 serve ext 198.51.100.7 7007
 # Before the router knows the upstream's MAC, a trace says so (no-neighbour);
 # the first real packet becomes the ARP request that teaches it.
