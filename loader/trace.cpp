@@ -14,6 +14,7 @@
 #include "loader/datapath.hpp"
 #include "loader/error.hpp"
 #include "loader/netns.hpp"
+#include "loader/test_run.hpp"
 #include "maps/bpf_map_store.hpp"
 #include "maps/drop_reasons.hpp"
 
@@ -168,22 +169,15 @@ RunOut run_tc(const TraceHost& h, const std::string& prog, uint32_t ifindex, con
     ctx_in.cb[0] = NT_TRACE_MAGIC0;
     ctx_in.cb[1] = NT_TRACE_MAGIC1;
     RunOut r;
-    r.out.resize(in.size() + 512);  // room for encapsulation
-    bpf_test_run_opts opts{};
-    opts.sz = sizeof opts;
-    opts.data_in = in.data();
-    opts.data_size_in = static_cast<uint32_t>(in.size());
-    opts.data_out = r.out.data();
-    opts.data_size_out = static_cast<uint32_t>(r.out.size());
-    opts.ctx_in = &ctx_in;
-    opts.ctx_size_in = sizeof ctx_in;
-    opts.ctx_out = &ctx_out;
-    opts.ctx_size_out = sizeof ctx_out;
-    opts.repeat = 1;
-    if (bpf_prog_test_run_opts(h.dp->prog_fd(prog), &opts) != 0)
-        throw_errno("run " + prog + " of instance " + h.name + " on ifindex " + std::to_string(ifindex), errno);
-    r.retval = static_cast<int>(opts.retval);
-    r.out.resize(opts.data_size_out);
+    TestRunResult t;
+    try {
+        t = prog_test_run(h.dp->prog_fd(prog), in, &ctx_in, sizeof ctx_in, &ctx_out, sizeof ctx_out);
+    } catch (const Error& e) {
+        throw Error("run " + prog + " of instance " + h.name + " on ifindex " + std::to_string(ifindex) + ": " +
+                    e.what());
+    }
+    r.retval = t.retval;
+    r.out = std::move(t.out);
     std::memcpy(&r.cb, ctx_out.cb, sizeof r.cb);
     r.mark = ctx_out.mark;
     r.priority = ctx_out.priority;
