@@ -1,6 +1,5 @@
 #include "loader/trace.hpp"
 
-#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
