@@ -1,7 +1,8 @@
 // One BPF_PROG_TEST_RUN: a program run on a frame, with the context the
 // caller gives (__sk_buff for TC, xdp_md for XDP) and copied back. For TC,
 // ctx ifindex becomes skb->dev, looked up in the calling thread's netns.
-// `neutrino trace` runs the live programs with it; the packet tests too.
+// `neutrino trace` runs the live programs with it. Errors are neutrino::Error
+// (the packet tests keep their own runner: they match std::system_error codes).
 #pragma once
 
 #include <cstdint>

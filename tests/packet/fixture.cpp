@@ -17,7 +17,6 @@
 #include <system_error>
 
 #include "loader/links.hpp"
-#include "loader/test_run.hpp"
 #include "maps/bpf_map.hpp"
 #include "maps/bpf_map_store.hpp"
 #include "maps/diff.hpp"
@@ -48,10 +47,22 @@ namespace {
 // One BPF_PROG_TEST_RUN: the retval and the frame as the program left it.
 RunResult test_run(int prog_fd, const Bytes& frame, const void* ctx_in, uint32_t ctx_in_size, void* ctx_out,
                    uint32_t ctx_out_size) {
-    neutrino::TestRunResult t = neutrino::prog_test_run(prog_fd, frame, ctx_in, ctx_in_size, ctx_out, ctx_out_size);
     RunResult r;
-    r.retval = t.retval;
-    r.out = std::move(t.out);
+    r.out.resize(frame.size() + 512);  // room for a program that grows the frame
+    bpf_test_run_opts opts{};
+    opts.sz = sizeof opts;
+    opts.data_in = frame.data();
+    opts.data_size_in = static_cast<uint32_t>(frame.size());
+    opts.data_out = r.out.data();
+    opts.data_size_out = static_cast<uint32_t>(r.out.size());
+    opts.ctx_in = ctx_in;
+    opts.ctx_size_in = ctx_in_size;
+    opts.ctx_out = ctx_out;
+    opts.ctx_size_out = ctx_out_size;
+    opts.repeat = 1;
+    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) throw_errno("BPF_PROG_TEST_RUN");
+    r.retval = static_cast<int>(opts.retval);
+    r.out.resize(opts.data_size_out);
     return r;
 }
 
