@@ -88,7 +88,14 @@ NT_GLOBAL int nt_from_vm_checks(struct __sk_buff *skb, const struct nt_port *por
 }
 
 /* Trace mode: the security-group decision of this program in skb->mark
- * (rule) and skb->priority (enum nt_trace_policy), see abi.h. */
+ * (rule) and skb->priority (enum nt_trace_policy), see abi.h. The note is
+ * cleared first, so a packet the policy never sees (ARP) reports none. */
+NT_INLINE void nt_trace_policy_begin(struct __sk_buff *skb, __u8 dir)
+{
+	if (nt_tc_tracing(skb))
+		nt_ct_note_reset(dir);
+}
+
 NT_INLINE void nt_trace_policy_report(struct __sk_buff *skb, const struct nt_port *port, __u8 dir)
 {
 	__u32 rule = 0;
@@ -128,7 +135,7 @@ int tap_ingress(struct __sk_buff *skb)
 		return nt_tc_drop(skb, ps, NT_DROP_PORT_DOWN);
 
 	if (port->flags & NT_PORT_SECURITY) {
-		nt_ct_note_reset(NT_DIR_FROM_VM);
+		nt_trace_policy_begin(skb, NT_DIR_FROM_VM);
 		r = nt_from_vm_checks(skb, port);
 		nt_trace_policy_report(skb, port, NT_DIR_FROM_VM);
 		if (r)
@@ -238,7 +245,7 @@ int tap_egress(struct __sk_buff *skb)
 	if (!(port->flags & NT_PORT_ADMIN_UP))
 		return nt_tc_drop(skb, ps, NT_DROP_PORT_DOWN);
 	if (port->flags & NT_PORT_SECURITY) {
-		nt_ct_note_reset(NT_DIR_TO_VM);
+		nt_trace_policy_begin(skb, NT_DIR_TO_VM);
 		r = nt_to_vm_checks(skb, port);
 		nt_trace_policy_report(skb, port, NT_DIR_TO_VM);
 		if (r)
