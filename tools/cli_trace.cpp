@@ -26,7 +26,7 @@ std::unique_ptr<TraceCommand> add_trace_command(CLI::App& app) {
     c->cmd->add_option("--dport", r.dport, "Destination port");
     c->cmd->add_option("--sport", r.sport, "Source port (icmp: the echo identifier); default 40000");
     c->cmd->add_option("--tcp-flags", r.tcp_flags, "TCP flags, letters of FSRPAU")->capture_default_str();
-    c->cmd->add_option("--ttl", r.ttl, "IP TTL")->capture_default_str();
+    c->cmd->add_option("--ttl", r.ttl, "IP TTL (default 64)");
     c->cmd->add_option("--src-mac", c->src_mac, "Source MAC (default: the port's)");
     c->cmd->add_option("--dst-mac", c->dst_mac,
                        "Destination MAC (default: the neighbour on the same network, else its router)");
