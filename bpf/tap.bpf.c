@@ -87,6 +87,30 @@ NT_GLOBAL int nt_from_vm_checks(struct __sk_buff *skb, const struct nt_port *por
 	return nt_ct_policy(port, NT_DIR_FROM_VM, f, skb->len, !nt_tc_tracing(skb));
 }
 
+/* Trace mode: the security-group decision of this program in skb->mark
+ * (rule) and skb->priority (enum nt_trace_policy), see abi.h. The note is
+ * cleared first, so a packet the policy never sees (ARP) reports none. */
+NT_INLINE void nt_trace_policy_begin(struct __sk_buff *skb, __u8 dir)
+{
+	if (nt_tc_tracing(skb))
+		nt_ct_note_reset(dir);
+}
+
+NT_INLINE void nt_trace_policy_report(struct __sk_buff *skb, const struct nt_port *port, __u8 dir)
+{
+	__u32 rule = 0;
+
+	if (!nt_tc_tracing(skb))
+		return;
+	if (!(port->flags & NT_PORT_SECURITY)) {
+		skb->mark = 0;
+		skb->priority = NT_TRACE_POLICY_OFF;
+		return;
+	}
+	skb->priority = nt_ct_noted(dir, &rule);
+	skb->mark = rule;
+}
+
 SEC("tc")
 int tap_ingress(struct __sk_buff *skb)
 {
@@ -111,9 +135,13 @@ int tap_ingress(struct __sk_buff *skb)
 		return nt_tc_drop(skb, ps, NT_DROP_PORT_DOWN);
 
 	if (port->flags & NT_PORT_SECURITY) {
+		nt_trace_policy_begin(skb, NT_DIR_FROM_VM);
 		r = nt_from_vm_checks(skb, port);
+		nt_trace_policy_report(skb, port, NT_DIR_FROM_VM);
 		if (r)
 			return nt_tc_drop(skb, ps, r);
+	} else {
+		nt_trace_policy_report(skb, port, NT_DIR_FROM_VM);
 	}
 	r = nt_dhcp_answer(skb, port);
 	if (r < 0)
@@ -217,9 +245,13 @@ int tap_egress(struct __sk_buff *skb)
 	if (!(port->flags & NT_PORT_ADMIN_UP))
 		return nt_tc_drop(skb, ps, NT_DROP_PORT_DOWN);
 	if (port->flags & NT_PORT_SECURITY) {
+		nt_trace_policy_begin(skb, NT_DIR_TO_VM);
 		r = nt_to_vm_checks(skb, port);
+		nt_trace_policy_report(skb, port, NT_DIR_TO_VM);
 		if (r)
 			return nt_tc_drop(skb, ps, r);
+	} else {
+		nt_trace_policy_report(skb, port, NT_DIR_TO_VM);
 	}
 	if (ps)
 		nt_counter_add(&ps->to_vm, skb->len);

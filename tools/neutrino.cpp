@@ -11,6 +11,7 @@
 #include "tools/cli_dhcp.hpp"
 #include "tools/cli_net.hpp"
 #include "tools/cli_router.hpp"
+#include "tools/cli_trace.hpp"
 #include "tools/prometheus.hpp"
 
 using namespace neutrino;
@@ -32,6 +33,7 @@ constexpr const char* kFooter =
     "  neutrino apply state.json --host compute-1\n"
     "  neutrino diff state.json                  what apply would change, changing nothing\n"
     "  neutrino port list -o json\n"
+    "  neutrino trace --from-port vm1 --dst 10.0.0.5 --proto tcp --dport 22\n"
     "  neutrino --instance h1 --netns h1-host status\n"
     "  neutrino destroy                          detach and unpin everything of the instance\n"
     "\nPins live under /sys/fs/bpf/neutrino/<instance>/abi<N>/. Exit codes: 0 ok,\n"
@@ -136,6 +138,7 @@ int main(int argc, char** argv) {
     auto dhcp = add_dhcp_command(app);  // tools/cli_dhcp.cpp
     auto routing = add_router_commands(app);  // tools/cli_router.cpp
     auto l2 = add_net_commands(app);          // tools/cli_net.cpp
+    auto trace = add_trace_command(app);  // tools/cli_trace.cpp
 
     app.footer(kFooter);  // after the subcommands, which would inherit it
     CLI11_PARSE(app, argc, argv);
@@ -165,6 +168,7 @@ int main(int argc, char** argv) {
         if (dhcp->given()) return run_dhcp_command(g, *dhcp);
         if (routing->given()) return run_router_commands(g, *routing);
         if (l2->given()) return run_net_commands(g, *l2);
+        if (trace->given()) return run_trace_command(g, *trace);
         if (*apply || *diffc) {
             State st = load_state_file(file);
             return print_apply(g, inst.apply(st, host, dry_run || *diffc));

@@ -131,12 +131,39 @@ NT_GLOBAL int nt_ct_related(__u32 zone, const struct nt_flow *f)
 	return bpf_map_lookup_elem(&nt_ct, &k) != NULL;
 }
 
-/* A tracked flow: policy re-check, state, bookkeeping. 0 or a drop reason. */
+/* What admitted the packet, for trace mode (the caller reports it). */
+NT_INLINE void nt_ct_note(struct nt_ct_work *w, __u32 how, __u32 rule)
+{
+	w->trace_how = how;
+	w->trace_rule = rule;
+}
+
+/* Clears the note before a policy decision... */
+NT_INLINE void nt_ct_note_reset(__u8 dir)
+{
+	struct nt_ct_work *w = nt_ct_work_of(dir);
+
+	if (w)
+		nt_ct_note(w, NT_TRACE_POLICY_NONE, 0);
+}
+
+/* ...and reads it afterwards: *rule and the enum nt_trace_policy. */
+NT_INLINE __u32 nt_ct_noted(__u8 dir, __u32 *rule)
+{
+	struct nt_ct_work *w = nt_ct_work_of(dir);
+
+	*rule = w ? w->trace_rule : 0;
+	return w ? w->trace_how : NT_TRACE_POLICY_NONE;
+}
+
+/* A tracked flow: policy re-check, state, bookkeeping. 0 or a drop reason;
+ * *rule: the rule the flow stands on (trace mode reports it). */
 NT_INLINE int nt_ct_existing(const struct nt_port *port, struct nt_ct_entry *e, const struct nt_ct_key *k,
-			     int reply, const struct nt_flow *f, int side_effects, __u64 now)
+			     int reply, const struct nt_flow *f, int side_effects, __u64 now, __u32 *rule_out)
 {
 	int next;
 
+	*rule_out = e->rule_tag;
 	if (e->policy_gen != port->policy_gen) {
 		/* The key is the flow's first packet; re-ask the classifier. */
 		struct nt_tuple orig = {
@@ -150,6 +177,7 @@ NT_INLINE int nt_ct_existing(const struct nt_port *port, struct nt_ct_entry *e, 
 				bpf_map_delete_elem(&nt_ct, k);
 			return NT_DROP_POLICY_REVOKED;
 		}
+		*rule_out = rule;
 		if (side_effects) {
 			e->policy_gen = port->policy_gen;
 			e->rule_tag = rule;
@@ -233,12 +261,15 @@ NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt
 		fe = bpf_map_lookup_elem(&nt_frags, &w->fk);
 		if (!fe || now - fe->seen_ns > NT_FRAG_TIMEOUT_NS)
 			return NT_DROP_FRAGMENT;
+		nt_ct_note(w, NT_TRACE_POLICY_FRAGMENT, fe->rule_tag);
 		return 0;
 	}
 	if (!f->l4_ok)
 		return NT_DROP_MALFORMED;
-	if (nt_sg_builtin_allow(dir, f))
+	if (nt_sg_builtin_allow(dir, f)) {
+		nt_ct_note(w, NT_TRACE_POLICY_BUILTIN, 0);
 		return 0;
+	}
 
 	nt_ct_key_of(k, zone, &f->t);
 	e = bpf_map_lookup_elem(&nt_ct, k);
@@ -254,14 +285,19 @@ NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt
 		e = NULL;
 	}
 	if (e) {
-		err = nt_ct_existing(port, e, k, reply, f, side_effects, now);
-		if (!err && side_effects && f->frag == NT_FRAG_FIRST)
+		err = nt_ct_existing(port, e, k, reply, f, side_effects, now, &rule);
+		if (err)
+			return err;
+		nt_ct_note(w, reply ? NT_TRACE_POLICY_REPLY : NT_TRACE_POLICY_ESTABLISHED, rule);
+		if (side_effects && f->frag == NT_FRAG_FIRST)
 			nt_frag_remember(&w->fk, zone, dir, f, e->rule_tag, now);
-		return err;
+		return 0;
 	}
 
-	if (f->icmp_error && nt_ct_related(zone, f))
+	if (f->icmp_error && nt_ct_related(zone, f)) {
+		nt_ct_note(w, NT_TRACE_POLICY_RELATED, 0);
 		return 0;
+	}
 	if (f->t.proto == IPPROTO_TCP &&
 	    (f->tcp_flags & (NT_TCP_SYN | NT_TCP_ACK | NT_TCP_RST)) != NT_TCP_SYN)
 		return NT_DROP_CT_INVALID; /* only a SYN opens a connection */
@@ -269,6 +305,7 @@ NT_GLOBAL int nt_ct_policy(const struct nt_port *port, __u8 dir, const struct nt
 	rule = nt_sg_classify(port->policy_id, dir, &f->t);
 	if (!rule)
 		return NT_DROP_SG_NO_MATCH;
+	nt_ct_note(w, NT_TRACE_POLICY_NEW, rule);
 	if (!side_effects)
 		return 0;
 	return nt_ct_track_new(port, dir, f, rule, bytes);

@@ -168,6 +168,8 @@ struct nt_ct_work {
 	struct nt_tuple rev;
 	struct nt_frag_key fk;
 	struct nt_ct_entry ne;
+	__u32 trace_rule; /* trace mode: what admitted the packet (abi.h "Trace mode") */
+	__u32 trace_how;  /* enum nt_trace_policy */
 };
 
 struct {

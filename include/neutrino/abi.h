@@ -261,6 +261,12 @@ struct nt_port_stats {
  * the two magic words in skb->cb[0..1]; the program then has no side effects
  * (no counters, no clones, no state) and reports its decision in cb[2..4].
  * Two 32-bit words make an accidental match on real traffic negligible.
+ *
+ * The tap programs also say what their security-group stage decided, in two
+ * more fields a test run copies back (cb[] is full): skb->mark = the
+ * rule_tag of the rule the packet stands on (0: none; names in
+ * nt_rule_info) and skb->priority = enum nt_trace_policy. Only in trace
+ * mode: real packets keep their mark and priority.
  */
 #define NT_TRACE_MAGIC0 0x4e545452u /* "NTTR" */
 #define NT_TRACE_MAGIC1 0x41434521u /* "ACE!" */
@@ -275,6 +281,17 @@ enum nt_verdict {
 	NT_VERDICT_DELIVER = 6,  /* egress: handed to the VM */
 	NT_VERDICT_REMOTE = 7,   /* to another host: reported as REDIRECT to the uplink */
 	NT_VERDICT_ROUTE = 8,    /* internal: to a router MAC, the routing stage decides */
+};
+
+enum nt_trace_policy {
+	NT_TRACE_POLICY_NONE = 0,        /* no security-group decision (ARP, or dropped before/by it) */
+	NT_TRACE_POLICY_OFF = 1,         /* the port has no port security: nothing checked */
+	NT_TRACE_POLICY_BUILTIN = 2,     /* DHCP client, ND, MLD: allowed without a rule, untracked */
+	NT_TRACE_POLICY_NEW = 3,         /* a new flow a rule admits (mark = that rule) */
+	NT_TRACE_POLICY_ESTABLISHED = 4, /* a tracked flow, original direction (mark = its rule) */
+	NT_TRACE_POLICY_REPLY = 5,       /* a tracked flow, reply direction (mark = its rule) */
+	NT_TRACE_POLICY_RELATED = 6,     /* an ICMP error quoting a tracked flow */
+	NT_TRACE_POLICY_FRAGMENT = 7,    /* a later fragment of an admitted datagram (mark = its rule) */
 };
 
 struct nt_trace_cb {

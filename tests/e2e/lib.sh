@@ -161,3 +161,12 @@ iperf_bps() {
   in_ns "$client" timeout 20 iperf3 -c "$addr" -t 2 -J 2>/dev/null | python3 -c '
 import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' || echo 0
 }
+
+# The outside of the routing sandbox (tests/fixtures/e2e-routing.json): the
+# sandbox's namespace $PFX-ext on the "public" physnet bridge holds the
+# external subnet's gateway 172.31.208.1; add a host beyond it, 198.51.100.7.
+routing_outside_up() {
+  [ "$(in_ns ext ip -4 -o addr show dev ext0 | awk '{print $4}')" = 172.31.208.1/24 ] \
+    || fail "the sandbox's outside namespace does not hold the external gateway 172.31.208.1"
+  in_ns ext ip addr add 198.51.100.7/32 dev lo
+}

@@ -69,11 +69,8 @@ pass "router routes: 10.9.0.0/24 via a VM on net-b"
 pass "subnets of different routers do not reach each other"
 
 # --- north-south: SNAT and floating IPs ------------------------------------------
-# The outside: the sandbox's namespace on the "public" physnet bridge,
-# holding the external subnet's gateway 172.31.208.1; one more host beyond it.
-[ "$(in_ns ext ip -4 -o addr show dev ext0 | awk '{print $4}')" = 172.31.208.1/24 ] \
-  || fail "the sandbox's outside namespace does not hold the external gateway"
-in_ns ext ip addr add 198.51.100.7/32 dev lo
+# The outside: the sandbox's namespace on the "public" physnet bridge (lib.sh).
+routing_outside_up
 peer_server ext 198.51.100.7 7007
 peer() { peer_seen "$1" 198.51.100.7 7007; }
 

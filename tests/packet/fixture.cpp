@@ -78,6 +78,8 @@ RunResult run_with_cb(int prog_fd, const Bytes& frame, uint32_t ifindex, const n
     __sk_buff ctx_out{};
     RunResult r = test_run(prog_fd, frame, &ctx_in, sizeof ctx_in, &ctx_out, sizeof ctx_out);
     r.cb = {ctx_out.cb[0], ctx_out.cb[1], ctx_out.cb[2], ctx_out.cb[3], ctx_out.cb[4]};
+    r.mark = ctx_out.mark;
+    r.priority = ctx_out.priority;
     return r;
 }
 

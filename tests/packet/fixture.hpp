@@ -43,6 +43,9 @@ struct RunResult {
     int retval = -1;
     Bytes out;
     nt_trace_cb cb{};
+    // Trace mode, tap programs: the security-group decision (abi.h).
+    uint32_t mark = 0;      // rule_tag of the rule the packet stands on
+    uint32_t priority = 0;  // enum nt_trace_policy
 };
 
 // Runs prog_fd once on frame, as if it arrived on ifindex. With trace, the

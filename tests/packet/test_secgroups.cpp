@@ -599,5 +599,48 @@ TEST_F(SgPolicy, RuleCountersCountAdmittedFlowsNotPackets) {
     EXPECT_EQ(sg_rule_stats(*env_, ssh).packets, 1u);
 }
 
+// Trace mode also says what admitted a packet: the rule in skb->mark, how in
+// skb->priority (enum nt_trace_policy); `neutrino trace` names the rule.
+TEST_F(SgPolicy, TraceReportsTheRuleAndHowItAdmits) {
+    const auto &client = port("client"), &web = port("web");
+    const uint32_t ssh = sg_rule_tag(*env_, "web-ssh"), egress_any = sg_rule_tag(*env_, "clients-egress");
+    ASSERT_NE(ssh, 0u);
+    Bytes syn = sg_tcp(client.mac, web.mac, client.ip, web.ip, 40000, 22, kSyn);
+    RunResult r = ingress("client", syn, true);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_NEW) << describe(r);
+    EXPECT_EQ(r.mark, egress_any);
+    r = egress("web", syn, true);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_NEW) << describe(r);
+    EXPECT_EQ(r.mark, ssh);
+    // Refused: no rule, no decision.
+    r = egress("web", sg_tcp(client.mac, web.mac, client.ip, web.ip, 40000, 23, kSyn), true);
+    EXPECT_EQ(r.cb.reason, NT_DROP_SG_NO_MATCH) << describe(r);
+    EXPECT_EQ(r.mark, 0u);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_NONE);
+
+    // Once tracked: the reply stands on the rule that admitted the flow.
+    ASSERT_EQ(ingress("client", syn, false).retval, kTcActRedirect);
+    ASSERT_EQ(egress("web", syn, false).retval, kTcActOk);
+    Bytes synack = sg_tcp(web.mac, client.mac, web.ip, client.ip, 22, 40000, kSyn | kAck);
+    r = ingress("web", synack, true);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_REPLY) << describe(r);
+    EXPECT_EQ(r.mark, ssh);
+    r = egress("web", syn, true);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_ESTABLISHED) << describe(r);
+    EXPECT_EQ(r.mark, ssh);
+
+    // ARP is not the groups' business; a port without port security checks nothing.
+    r = ingress("client", arp_request(client.mac, client.ip, web.ip), true);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_NONE) << describe(r);
+    EXPECT_EQ(r.mark, 0u);
+    r = egress("open", sg_tcp(web.mac, port("open").mac, web.ip, port("open").ip, 1, 23, kSyn), true);
+    EXPECT_EQ(r.priority, NT_TRACE_POLICY_OFF) << describe(r);
+
+    // Real packets keep their mark and priority (zero here).
+    r = egress("web", syn, false);
+    EXPECT_EQ(r.mark, 0u);
+    EXPECT_EQ(r.priority, 0u);
+}
+
 }  // namespace
 }  // namespace nt_test
