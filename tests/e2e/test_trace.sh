@@ -172,7 +172,7 @@ snapshot() {
   for inst in "$PFX-compute-1" "$PFX-compute-2"; do
     for m in nt_ct nt_nat nt_frags nt_ext_neigh nt_drop_stats nt_port_stats nt_rule_stats nt_uplink_stats; do
       echo "== $inst $m"
-      bpftool -j map dump pinned "/sys/fs/bpf/neutrino/$inst/abi1/maps/$m"
+      bpftool -j map dump pinned /sys/fs/bpf/neutrino/"$inst"/abi*/maps/"$m"
       echo
     done
   done
