@@ -9,6 +9,7 @@
 #include "loader/log.hpp"
 #include "tools/cli.hpp"
 #include "tools/cli_dhcp.hpp"
+#include "tools/cli_monitor.hpp"
 #include "tools/cli_router.hpp"
 #include "tools/prometheus.hpp"
 
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
 
     auto dhcp = add_dhcp_command(app);  // tools/cli_dhcp.cpp
     auto routing = add_router_commands(app);  // tools/cli_router.cpp
+    auto monitor = add_monitor_command(app);  // tools/cli_monitor.cpp
 
     app.footer(kFooter);  // after the subcommands, which would inherit it
     CLI11_PARSE(app, argc, argv);
@@ -162,6 +164,7 @@ int main(int argc, char** argv) {
         Instance inst(g.instance_options());
         if (dhcp->given()) return run_dhcp_command(g, *dhcp);
         if (routing->given()) return run_router_commands(g, *routing);
+        if (monitor->given()) return run_monitor_command(g, *monitor);
         if (*apply || *diffc) {
             State st = load_state_file(file);
             return print_apply(g, inst.apply(st, host, dry_run || *diffc));
