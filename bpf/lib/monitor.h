@@ -20,13 +20,14 @@ NT_INLINE struct nt_mon_config *nt_mon_active(void)
 
 /* A token bucket kept as time credit: every nanosecond adds one, up to
  * burst intervals; an event costs one interval. No rounding is lost however
- * often it is called. 1 = emit. */
+ * often it is called. A fresh bucket (last_ns 0: the monitor reset it) is
+ * full, however short the uptime. 1 = emit. */
 NT_INLINE int nt_mon_take(struct nt_mon_state *b, const struct nt_mon_config *cfg)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 interval = cfg->interval_ns;
 	__u64 cap = interval * cfg->burst;
-	__u64 credit = b->credit_ns + (now - b->last_ns);
+	__u64 credit = b->last_ns ? b->credit_ns + (now - b->last_ns) : cap;
 
 	b->last_ns = now;
 	if (credit > cap)

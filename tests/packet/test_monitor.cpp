@@ -155,7 +155,10 @@ TEST_F(Monitor, InterfaceAndReasonFiltersApplyInTheDatapath) {
 
 TEST_F(Monitor, TokenBucketEmitsTheBurstThenSuppresses) {
     nt_mon_config c = on();
-    c.interval_ns = 3600ull * 1000000000ull;  // no refill during the test
+    // An interval of 31 years: no refill during the test, and a bucket
+    // whose burst (after the monitor's reset) must not wait for an uptime
+    // of burst intervals.
+    c.interval_ns = 1000000000000000000ull;
     c.burst = 3;
     configure(c);
     Bytes f = spoofed_mac();
