@@ -61,6 +61,8 @@ MonitorSession::MonitorSession(const PinPaths& pins, const MonitorSettings& sett
         }
         ring_ = ring_buffer__new(events_fd_, &MonitorSession::on_record, this, nullptr);
         if (!ring_) throw_errno("open ring buffer " + std::string(kMapMonEvents), errno);
+        // Records a killed monitor left unread are not this session's (no handler: dropped).
+        ring_buffer__consume(ring_);
         // Fresh buckets (full burst) and counts for this session.
         std::vector<uint8_t> zeros(state.value_buffer_size(), 0);
         state.update(&zero, zeros.data());
@@ -104,12 +106,13 @@ void MonitorSession::stop() {
 
 int MonitorSession::on_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<MonitorSession*>(ctx);
+    if (!self->handler_) return 0;
     auto e = parse_monitor_event(data, size);
     if (!e) {
         spdlog::warn("monitor: skipping a record of {} bytes that is no event of this build", size);
         return 0;
     }
-    if (self->handler_) (*self->handler_)(*e);
+    (*self->handler_)(*e);
     return 0;
 }
 

@@ -186,3 +186,19 @@ grep -q "another monitor (pid $first)" "$NT_TMP/second.err" || fail "second moni
 kill -s INT "$first"
 wait_monitor "$NT_TMP/first.txt"
 pass "one monitor at a time: a second is refused and leaves the first's switch alone"
+
+# A monitor killed with SIGKILL cannot clear the switch: the next one takes
+# over, and what the datapath emitted meanwhile is not shown as new.
+start_monitor "$NT_TMP/killed.txt" --duration 20
+killed=$MON_PID
+kill -s KILL "$killed"
+wait "$killed" 2>/dev/null || true
+[ "$(mon_owner)" = "$killed" ] || fail "expected the killed monitor's pid to stay behind (owner $(mon_owner))"
+spoof client 10.1.0.251 10.1.0.10 22      # emitted into a ring buffer nobody reads
+OUT="$NT_TMP/takeover.json"
+start_monitor "$OUT" -o json --count 1 --duration 20
+spoof client 10.1.0.252 10.1.0.10 22
+wait_monitor "$OUT"
+[ "$(field_of "$OUT" src)" = 10.1.0.252 ] || fail "after a takeover: $(cat "$OUT")"
+grep -q "taking over the monitor switch from pid $killed" "$OUT.err" || fail "no takeover warning: $(cat "$OUT.err")"
+pass "a SIGKILLed monitor's switch is taken over by the next, its unread event discarded"
