@@ -10,6 +10,7 @@
 #include "loader/monitor.hpp"
 #include "maps/bpf_map.hpp"
 #include "overlay_env.hpp"
+#include "route_env.hpp"
 
 namespace nt_test {
 namespace {
@@ -84,6 +85,7 @@ protected:
 };
 
 class MonitorUplink : public MonitorOf<OverlayTest> {};
+class MonitorRoute : public MonitorOf<RouteTest> {};
 
 TEST_F(Monitor, NoMonitorNoEventsNoCounts) {
     Bytes f = spoofed_mac();
@@ -204,6 +206,33 @@ TEST_F(MonitorUplink, RefusedTunnelPacketsEmitFromXdpAndTc) {
     EXPECT_EQ(ev[0].reason, uint32_t{NT_DROP_UNKNOWN_VNI});
     EXPECT_TRUE(same_frame(ev[0].data, head));
     EXPECT_EQ(counts().emitted, 2u);
+}
+
+TEST_F(MonitorRoute, RoutingErrorsShowThePacketAsItCameNotTheIcmpError) {
+    // TTL 1 to another network: counted as ttl-exceeded, answered with an
+    // ICMP error made of the same skb. The event holds the packet as sent.
+    configure(on());
+    const auto &a1 = port("a1"), &gw = port("r1-a");
+    Tins::IP ip(port("b1").ip, a1.ip);
+    ip.ttl(1);
+    Bytes frame = bytes(Tins::EthernetII(gw.mac, a1.mac) / ip / Tins::UDP(5000, 5001) / Tins::RawPDU("ttl"));
+    RunResult r = ingress("a1", frame, false);
+    EXPECT_EQ(r.retval, kTcActRedirect) << describe(r) << " (the error goes back to a1)";
+    EXPECT_FALSE(same_frame(r.out, frame)) << "the skb became the ICMP error";
+    auto ev = drain();
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].reason, uint32_t{NT_DROP_TTL_EXCEEDED});
+    EXPECT_EQ(ev[0].ifindex, a1.ifindex);
+    EXPECT_TRUE(same_frame(ev[0].data, frame));
+
+    // No neighbour yet for a host on a connected subnet: host unreachable,
+    // also the packet as sent.
+    Bytes unknown = udp(a1.mac, gw.mac, a1.ip, Ip("10.2.0.99"));
+    EXPECT_EQ(ingress("a1", unknown, false).retval, kTcActRedirect);
+    ev = drain();
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].reason, uint32_t{NT_DROP_NO_NEIGHBOUR});
+    EXPECT_TRUE(same_frame(ev[0].data, unknown));
 }
 
 }  // namespace
