@@ -46,6 +46,7 @@ int uplink_xdp(struct xdp_md *ctx)
 	if (r >= 0)
 		return XDP_PASS;
 	nt_uplink_drop_count(ctx->ingress_ifindex, -r, ctx->data_end - ctx->data);
+	nt_mon_drop_xdp_ctx(ctx, -r);
 	return XDP_DROP;
 }
 
@@ -140,8 +141,10 @@ NT_INLINE void nt_uplink_rx_count(__u32 ifindex, __u32 bytes)
 NT_INLINE int nt_uplink_drop(struct __sk_buff *skb, __u32 reason)
 {
 	nt_tc_report(skb, NT_VERDICT_DROP, 0, reason);
-	if (!nt_tc_tracing(skb))
+	if (!nt_tc_tracing(skb)) {
 		nt_uplink_drop_count(skb->ifindex, reason, skb->len);
+		nt_mon_drop(skb, reason);
+	}
 	return TC_ACT_SHOT;
 }
 

@@ -9,6 +9,7 @@
 #include "loader/log.hpp"
 #include "tools/cli.hpp"
 #include "tools/cli_dhcp.hpp"
+#include "tools/cli_monitor.hpp"
 #include "tools/cli_net.hpp"
 #include "tools/cli_router.hpp"
 #include "tools/cli_trace.hpp"
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
     auto routing = add_router_commands(app);  // tools/cli_router.cpp
     auto l2 = add_net_commands(app);          // tools/cli_net.cpp
     auto trace = add_trace_command(app);  // tools/cli_trace.cpp
+    auto monitor = add_monitor_command(app);  // tools/cli_monitor.cpp
 
     app.footer(kFooter);  // after the subcommands, which would inherit it
     CLI11_PARSE(app, argc, argv);
@@ -169,6 +171,7 @@ int main(int argc, char** argv) {
         if (routing->given()) return run_router_commands(g, *routing);
         if (l2->given()) return run_net_commands(g, *l2);
         if (trace->given()) return run_trace_command(g, *trace);
+        if (monitor->given()) return run_monitor_command(g, *monitor);
         if (*apply || *diffc) {
             State st = load_state_file(file);
             return print_apply(g, inst.apply(st, host, dry_run || *diffc));

@@ -102,8 +102,10 @@ NT_GLOBAL int nt_tc_icmp4_error(struct __sk_buff *skb, __u32 type, __u32 code, _
 NT_INLINE int nt_tc_icmp4_back(struct __sk_buff *skb, __u32 type, __u32 code, __u32 info, __be32 from,
 			       __u32 reason)
 {
-	if (!nt_tc_tracing(skb))
+	if (!nt_tc_tracing(skb)) {
 		nt_count_drop_reason(reason, skb->len);
+		nt_mon_drop(skb, reason); /* the packet as it came, before it becomes the error */
+	}
 	if (!from || skb->protocol != bpf_htons(ETH_P_IP) || nt_tc_icmp4_error(skb, type, code, info, from) < 0) {
 		nt_tc_report(skb, NT_VERDICT_DROP, 0, reason);
 		return TC_ACT_SHOT;

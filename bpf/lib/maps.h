@@ -250,6 +250,27 @@ struct {
 	__type(value, struct nt_uplink_stats);
 } nt_uplink_stats SEC(".maps");
 
+/* Monitor (see abi.h): its switch and filters, the per-CPU token buckets,
+ * and the ring buffer of drop events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_mon_config);
+} nt_mon_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_mon_state);
+} nt_mon_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, NT_MON_RING_BYTES);
+} nt_mon_events SEC(".maps");
+
 /* Userspace-only (see abi.h): names for inspection, and the attach record. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -71,8 +71,10 @@ NT_INLINE int nt_tc_send_uplink(struct __sk_buff *skb, const struct nt_net *net)
 NT_INLINE int nt_tc_resolve(struct __sk_buff *skb, const struct nt_net *net, const struct nt_route *rt,
 			    const union nt_ip *next_hop)
 {
-	if (!nt_tc_tracing(skb))
+	if (!nt_tc_tracing(skb)) {
 		nt_count_drop_reason(NT_DROP_NO_NEIGHBOUR, skb->len);
+		nt_mon_drop(skb, NT_DROP_NO_NEIGHBOUR); /* before it becomes the ARP request */
+	}
 	if (nt_tc_tracing(skb) || nt_tc_arp_request(skb, rt->mac, rt->src_ip, next_hop->w[3]) < 0) {
 		nt_tc_report(skb, NT_VERDICT_DROP, 0, NT_DROP_NO_NEIGHBOUR);
 		return TC_ACT_SHOT;

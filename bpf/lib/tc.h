@@ -6,6 +6,7 @@
 
 #include "l2.h"
 #include "stats.h"
+#include "monitor.h"
 
 NT_INLINE int nt_tc_tracing(const struct __sk_buff *skb)
 {
@@ -21,8 +22,8 @@ NT_INLINE void nt_tc_report(struct __sk_buff *skb, __u32 verdict, __u32 target, 
 	skb->cb[4] = reason;
 }
 
-/* The one way out for a dropped packet: reason counter, port counter, and
- * the trace report. */
+/* The one way out for a dropped packet: reason counter, port counter, the
+ * monitor's event, and the trace report. */
 NT_INLINE int nt_tc_drop(struct __sk_buff *skb, struct nt_port_stats *ps, __u32 reason)
 {
 	nt_tc_report(skb, NT_VERDICT_DROP, 0, reason);
@@ -30,6 +31,7 @@ NT_INLINE int nt_tc_drop(struct __sk_buff *skb, struct nt_port_stats *ps, __u32 
 		nt_count_drop_reason(reason, skb->len);
 		if (ps)
 			nt_counter_add(&ps->dropped, skb->len);
+		nt_mon_drop(skb, reason);
 	}
 	return TC_ACT_SHOT;
 }

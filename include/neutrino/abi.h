@@ -573,6 +573,54 @@ struct nt_uplink_stats { /* per uplink ifindex, per CPU */
 	struct nt_counter dropped; /* tunnel/provider frames refused (see drop reasons) */
 };
 
+/* ---- Monitor: drop events streamed to `neutrino monitor` --------------------
+ * While a monitor runs it writes its pid into nt_mon_config[0].owner; the
+ * datapath emits nothing (and touches no ring buffer) while owner is 0. A
+ * dropped packet that passes the filters takes a token of its CPU's bucket
+ * (nt_mon_state) and goes into the ring buffer nt_mon_events with its first
+ * NT_MON_SNAPLEN bytes; without a token it is only counted as suppressed.
+ * Trace mode never emits. Adding these maps changed no existing layout. */
+#define NT_MON_SNAPLEN 128
+#define NT_MON_RING_BYTES (256 * 1024)
+
+enum nt_mon_kind {
+	NT_MON_DROP = 1,
+};
+
+enum nt_mon_hook {
+	NT_MON_HOOK_TC = 1,  /* a TC program (tap or uplink) */
+	NT_MON_HOOK_XDP = 2, /* the uplink's XDP program */
+};
+
+struct nt_mon_config { /* nt_mon_config[0] */
+	__u32 owner;       /* pid of the running monitor; 0 = off */
+	__u32 ifindex;     /* only drops on this interface; 0 = any */
+	__u64 reasons;     /* bit (1 << reason) per wanted reason; 0 = any */
+	__u64 interval_ns; /* rate limit: one event per interval per CPU; 0 = none */
+	__u32 burst;       /* events a CPU may emit at once after a quiet spell */
+	__u32 pad;
+};
+
+struct nt_mon_state { /* nt_mon_state[0], per CPU: the token bucket and its counts */
+	__u64 credit_ns;  /* time credit, at most burst * interval_ns */
+	__u64 last_ns;    /* bpf_ktime_get_ns() of the last refill */
+	__u64 emitted;    /* events written into the ring buffer */
+	__u64 suppressed; /* matching drops refused by the rate limit */
+	__u64 lost;       /* matching drops with a token but a full ring buffer */
+};
+
+struct nt_mon_event { /* one record of the nt_mon_events ring buffer */
+	__u64 ts_ns;    /* bpf_ktime_get_ns() */
+	__u32 kind;     /* enum nt_mon_kind */
+	__u32 reason;   /* enum nt_drop_reason */
+	__u32 ifindex;  /* interface the program ran on */
+	__u32 pkt_len;  /* the whole packet */
+	__u16 cap_len;  /* bytes of it in data */
+	__u16 hook;     /* enum nt_mon_hook */
+	__u32 cpu;
+	__u8 data[NT_MON_SNAPLEN];
+};
+
 #include "neutrino/abi_dhcp.h"
 
 /* ---- size asserts, compiled by BPF and C++ alike ---------------------------- */
@@ -624,5 +672,8 @@ NT_STATIC_ASSERT(sizeof(struct nt_ct_gc_value) == 40, "nt_ct_gc_value");
 NT_STATIC_ASSERT(sizeof(struct nt_net_info) == 88, "nt_net_info");
 NT_STATIC_ASSERT(sizeof(struct nt_attach_key) == 8, "nt_attach_key");
 NT_STATIC_ASSERT(sizeof(struct nt_attach) == 80, "nt_attach");
+NT_STATIC_ASSERT(sizeof(struct nt_mon_config) == 32, "nt_mon_config");
+NT_STATIC_ASSERT(sizeof(struct nt_mon_state) == 40, "nt_mon_state");
+NT_STATIC_ASSERT(sizeof(struct nt_mon_event) == 160, "nt_mon_event");
 
 #endif /* NEUTRINO_ABI_H */

@@ -142,6 +142,7 @@ protected:
 
     const neutrino::State& state() const { return state_; }
     const neutrino::CompileResult& compiled() const { return compiled_; }
+    const neutrino::Datapath& datapath() const { return *dp_; }
 
 private:
     neutrino::State state_;

@@ -113,6 +113,7 @@ protected:
     const TestPort& port(const std::string& name) const;
     uint32_t ifindex(const std::string& ifname) const;
     int prog_fd(const char* name) const { return dp_->prog_fd(name); }
+    const neutrino::Datapath& datapath() const { return *dp_; }
 
     RunResult tap_ingress(const std::string& port_name, const Bytes& frame, bool trace);
     RunResult tap_egress(const std::string& port_name, const Bytes& frame, bool trace);

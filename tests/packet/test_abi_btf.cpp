@@ -112,6 +112,15 @@ const std::vector<Layout>& layouts() {
          sizeof(nt_attach),
          {NT_FIELD(nt_attach, mode), NT_FIELD(nt_attach, flags), NT_FIELD(nt_attach, prog_id),
           NT_FIELD(nt_attach, ifname), NT_FIELD(nt_attach, netns)}},
+        // (nt_mon_event is no map value: not in BTF; abi.h asserts its size.)
+        {"nt_mon_config",
+         sizeof(nt_mon_config),
+         {NT_FIELD(nt_mon_config, owner), NT_FIELD(nt_mon_config, ifindex), NT_FIELD(nt_mon_config, reasons),
+          NT_FIELD(nt_mon_config, interval_ns), NT_FIELD(nt_mon_config, burst)}},
+        {"nt_mon_state",
+         sizeof(nt_mon_state),
+         {NT_FIELD(nt_mon_state, credit_ns), NT_FIELD(nt_mon_state, last_ns), NT_FIELD(nt_mon_state, emitted),
+          NT_FIELD(nt_mon_state, suppressed), NT_FIELD(nt_mon_state, lost)}},
     };
     return all;
 }
