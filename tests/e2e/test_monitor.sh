@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 STATE="$NT_SOURCE_DIR/tests/fixtures/e2e-secgroups.json"
 "$NEUTRINO" demo up --state "$STATE" --prefix "$PFX" >/dev/null || fail "sandbox up"
-MAPS="/sys/fs/bpf/neutrino/$PFX/abi1/maps"
+MAPS=$(echo /sys/fs/bpf/neutrino/"$PFX"/abi*/maps)  # the one ABI version pinned
 [ -e "$MAPS/nt_mon_config" ] || fail "no pinned nt_mon_config under $MAPS"
 
 # The monitor switch as the datapath reads it: nt_mon_config[0].owner.
