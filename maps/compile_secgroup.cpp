@@ -279,10 +279,23 @@ uint32_t compile_port_security(const SecurityContext& ctx, const Port& port, uin
                 if (!classes.count(k)) classes[k] = {0, set};
                 remote.push_back({p, k});
             }
-            // Class ids in rule-set order: deterministic.
-            uint32_t next = 1;
-            for (auto& [k, c] : classes)
-                if (k != key_of(any_set)) c.first = next++;
+            // A class id names its rule set (a hash of the rule tags), not a
+            // position: when rules change, a changed set gets a new id, so
+            // apply adds the new class's entries, then points the remote
+            // prefixes at it, then deletes the old class, and no packet
+            // meets an id whose rules are half rewritten (positional ids
+            // shifted whenever a set sorted in before them). A collision
+            // takes the next free id, in rule-set order: deterministic.
+            std::set<uint32_t> used{0};
+            for (auto& [k, c] : classes) {
+                if (k == key_of(any_set)) continue;
+                Hasher h;
+                for (uint32_t t : k) h.add(t);
+                uint32_t id = h.h;
+                while (used.count(id)) id++;
+                used.insert(id);
+                c.first = id;
+            }
             for (const auto& [p, k] : remote) {
                 uint32_t cid = classes.at(k).first;
                 if (cid == 0) continue;  // same as no entry
