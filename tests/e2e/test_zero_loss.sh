@@ -4,7 +4,7 @@
 #   - apply of the same state (must write nothing),
 #   - apply of a change to other ports (a port removed, an address pair added),
 #   - `neutrino apply` killed with SIGKILL half-way through a large change
-#     (10,000 rules), then apply again (must converge and re-adopt the pinned
+#     (10,000 rules; 3,000 in the TCG guest), then apply again (must converge and re-adopt the pinned
 #     maps and hooks),
 #   - upgrade of the programs to another build (bpf_variant), and back;
 # the receiver accounts for every sequence number: 0 missing, 0 duplicates.
@@ -20,17 +20,20 @@ source "$(dirname "$0")/lib.sh"
   || fail "no BPF objects in $NT_BPF_VARIANT_DIR: build the bpf_variant target"
 COUNT=${NT_ZL_COUNT:-20000}
 RATE=${NT_ZL_RATE:-4000}
-if [ -n "${NT_VM_GUEST:-}" ]; then   # TCG: python sends slower
-  COUNT=${NT_ZL_COUNT:-10000}; RATE=${NT_ZL_RATE:-1000}
+RULES=${NT_ZL_RULES:-10000}   # of the large change that apply is killed in
+KILL_STREAMS=2                # the kill's stream is 2 x COUNT: compiling 10,000 rules takes a while
+if [ -n "${NT_VM_GUEST:-}" ]; then   # under TCG everything is ~10x slower
+  COUNT=${NT_ZL_COUNT:-5000}; RATE=${NT_ZL_RATE:-1000}; RULES=${NT_ZL_RULES:-3000}; KILL_STREAMS=4
 fi
 STREAM_SECS=$(( (COUNT + RATE - 1) / RATE ))
 SERVER=10.1.0.10
+ABI=$(sed -n 's/^#define NT_ABI_VERSION \([0-9]*\).*/\1/p' "$NT_SOURCE_DIR/include/neutrino/abi.h")
 
 # --- states: base (+ a UDP rule for the stream), other ports changed, and a large change ---
-python3 - "$NT_SOURCE_DIR/tests/fixtures/e2e-secgroups.json" "$NT_TMP" <<'PY'
+python3 - "$NT_SOURCE_DIR/tests/fixtures/e2e-secgroups.json" "$NT_TMP" "$RULES" <<'PY'
 import copy, json, sys
 s = json.load(open(sys.argv[1]))
-out = sys.argv[2]
+out, rules = sys.argv[2], int(sys.argv[3])
 web = next(g for g in s["security_groups"] if g["name"] == "web")
 web["security_group_rules"].append({
     "id": "web-udp", "direction": "ingress", "ethertype": "IPv4", "protocol": "udp",
@@ -41,10 +44,10 @@ o = copy.deepcopy(s)
 o["ports"] = [p for p in o["ports"] if p["name"] != "nosec"]
 next(p for p in o["ports"] if p["name"] == "vip1")["allowed_address_pairs"] = [{"ip_address": "10.1.0.101"}]
 json.dump(o, open(f"{out}/other.json", "w"))
-# Large: 10,000 rules in a new group on vip2.
+# Large: 10,000 rules (RULES) in a new group on vip2.
 b = copy.deepcopy(o)
 bulk = {"id": "e2e0000b-0000-4000-8000-00000000000b", "name": "bulk", "security_group_rules": []}
-for i in range(10000):
+for i in range(rules):
     bulk["security_group_rules"].append({
         "id": f"bulk-{i}", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
         "port_range_min": 20000 + i % 5000, "port_range_max": 20000 + i % 5000,
@@ -67,15 +70,17 @@ wait_udp_listen() {  # ns port
 
 # Runs "$@" one second into a stream client -> server:5001 and fails unless
 # every datagram arrived exactly once, and the stream outlasted the command.
+# STREAMS (default 1) makes the stream that many times COUNT long.
 stream_during() {  # label command...
   local label=$1; shift
-  local limit=$((STREAM_SECS + 30))
-  in_ns server timeout $((limit + 5)) python3 "$HELPERS/udp_seq.py" recv 5001 "$COUNT" "$limit" \
+  local count=$((COUNT * ${STREAMS:-1}))
+  local limit=$((STREAM_SECS * ${STREAMS:-1} + 30))
+  in_ns server timeout $((limit + 5)) python3 "$HELPERS/udp_seq.py" recv 5001 "$count" "$limit" \
     >"$NT_TMP/recv.json" 2>&1 &
   local rpid=$!
   NT_PIDS+=("$rpid")
   wait_udp_listen server 5001
-  in_ns client timeout $((limit + 5)) python3 "$HELPERS/udp_seq.py" send $SERVER 5001 "$COUNT" "$RATE" &
+  in_ns client timeout $((limit + 5)) python3 "$HELPERS/udp_seq.py" send $SERVER 5001 "$count" "$RATE" &
   local spid=$!
   NT_PIDS+=("$spid")
   sleep 1
@@ -86,7 +91,7 @@ stream_during() {  # label command...
   local r; r=$(cat "$NT_TMP/recv.json")
   jq_py 'sys.exit(0 if r["missing"] == 0 and r["duplicates"] == 0 and r["received"] == r["count"] else 1)' <<<"$r" \
     || fail "$MODE: $label: datagrams lost or duplicated: $r"
-  pass "$MODE: $label during a stream of $COUNT datagrams at $RATE/s: 0 missing, 0 duplicates ($r)"
+  pass "$MODE: $label during a stream of $count datagrams at $RATE/s: 0 missing, 0 duplicates ($r)"
 }
 
 op_reapply() {
@@ -101,31 +106,27 @@ op_other() {
     || fail "$MODE: change of other ports: $out"
 }
 
-# SIGKILL `neutrino apply big.json` while it writes: caught when the maps are
-# neither the old state nor the new one. The delay adapts until that happens.
+# SIGKILL `neutrino apply big.json` while it writes: the kill comes as soon
+# as the first map it writes (nt_rule_info: names go first) holds more
+# entries than before, so the later maps (classifier, ports) are not written
+# yet. Checked: the maps are then neither the old state nor the new one.
+kill_apply_midway() {
+  local pin="/sys/fs/bpf/neutrino/$PFX/abi$ABI/maps/nt_rule_info"
+  local before; before=$(python3 "$HELPERS/kill_when_writing.py" count "$pin")
+  "$NEUTRINO" --instance "$PFX" --netns "$PFX-host" --tc-mode "$MODE" apply "$NT_TMP/big.json" >/dev/null 2>&1 &
+  local apid=$!
+  python3 "$HELPERS/kill_when_writing.py" "$apid" "$pin" "$before" 120 \
+    || fail "$MODE: apply of big.json ended before it could be killed"
+  wait "$apid" 2>/dev/null && fail "$MODE: apply survived SIGKILL"
+  local to_big to_other
+  to_big=$(plan_size "$NT_TMP/big.json"); to_other=$(plan_size "$NT_TMP/other.json")
+  [ "$to_big" -gt 0 ] && [ "$to_other" -gt 0 ] \
+    || fail "$MODE: the kill did not land half-way ($to_big left to big.json, $to_other back to other.json)"
+  KILLED_AT="$to_big writes/deletes left, $to_other done"
+}
 op_kill_restart() {
-  local delay=0.3 attempt before after
   ids_before=$(instance_prog_ids)
-  for attempt in 1 2 3 4 5 6 7 8; do
-    "$NEUTRINO" --instance "$PFX" --netns "$PFX-host" --tc-mode "$MODE" apply "$NT_TMP/big.json" >/dev/null 2>&1 &
-    local apid=$!
-    sleep "$delay"
-    kill -KILL "$apid" 2>/dev/null || true
-    wait "$apid" 2>/dev/null || true
-    to_big=$(plan_size "$NT_TMP/big.json"); to_other=$(plan_size "$NT_TMP/other.json")
-    if [ "$to_big" -gt 0 ] && [ "$to_other" -gt 0 ]; then
-      KILLED_AT="$delay s ($to_big writes/deletes were left)"
-      break
-    fi
-    if [ "$to_big" -eq 0 ]; then   # finished before the kill: back, and kill sooner
-      ntm apply "$NT_TMP/other.json" >/dev/null 2>&1 || fail "$MODE: apply other.json again"
-      delay=$(python3 -c "print(round($delay / 2, 3))")
-    else                           # killed before it wrote anything
-      delay=$(python3 -c "print(round($delay * 1.7, 3))")
-    fi
-    KILLED_AT=""
-  done
-  [ -n "$KILLED_AT" ] || fail "$MODE: could not kill apply half-way in 8 attempts (last delay $delay s)"
+  kill_apply_midway
   local out; out=$(ntm apply "$NT_TMP/big.json" -o json 2>/dev/null) || fail "$MODE: apply after the kill"
   [ "$(plan_size "$NT_TMP/big.json")" -eq 0 ] || fail "$MODE: apply after the kill did not converge"
   jq_py 'assert not r["attached"] and not r["detached"], r' <<<"$out" \
@@ -158,14 +159,14 @@ run_mode() {
   stream_during "apply of a change to other ports" op_other
 
   # The TCP conversation spans the restart and both upgrades.
-  local secs=$(( 3 * (STREAM_SECS + 6) + 10 ))
+  local secs=$(( (KILL_STREAMS + 2) * (STREAM_SECS + 6) + 10 ))
   in_ns client timeout $((secs + 20)) python3 "$HELPERS/tcp_echo.py" client $SERVER 22 "$secs" >"$NT_TMP/echo.txt" &
   local tpid=$!
   NT_PIDS+=("$tpid")
   sleep 1
   [ "$(ct_flow)" -ge 1 ] || fail "$MODE: no conntrack entry for the TCP conversation"
 
-  stream_during "SIGKILL of apply half-way + apply again" op_kill_restart
+  STREAMS=$KILL_STREAMS stream_during "SIGKILL of apply half-way + apply again" op_kill_restart
   echo "# killed at $KILLED_AT"
   [ "$(ct_flow)" -ge 1 ] || fail "$MODE: the conntrack entry did not survive the restart"
   stream_during "upgrade to another build" op_upgrade --objects "$NT_BPF_VARIANT_DIR"
@@ -196,7 +197,6 @@ for m in $MODES; do
 done
 
 # --- refusals (on the last mode's instance) ---------------------------------------
-ABI=$(sed -n 's/^#define NT_ABI_VERSION \([0-9]*\).*/\1/p' "$NT_SOURCE_DIR/include/neutrino/abi.h")
 OLD=$(( ABI > 0 ? ABI - 1 : ABI + 1 ))
 old_dir="/sys/fs/bpf/neutrino/$PFX/abi$OLD"
 mkdir -p "$old_dir/maps"
