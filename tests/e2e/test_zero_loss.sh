@@ -112,12 +112,9 @@ op_other() {
 # yet. Checked: the maps are then neither the old state nor the new one.
 kill_apply_midway() {
   local pin="/sys/fs/bpf/neutrino/$PFX/abi$ABI/maps/nt_rule_info"
-  local before; before=$(python3 "$HELPERS/kill_when_writing.py" count "$pin")
-  "$NEUTRINO" --instance "$PFX" --netns "$PFX-host" --tc-mode "$MODE" apply "$NT_TMP/big.json" >/dev/null 2>&1 &
-  local apid=$!
-  python3 "$HELPERS/kill_when_writing.py" "$apid" "$pin" "$before" 120 \
-    || fail "$MODE: apply of big.json ended before it could be killed"
-  wait "$apid" 2>/dev/null && fail "$MODE: apply survived SIGKILL"
+  python3 "$HELPERS/kill_when_writing.py" "$pin" 120 \
+    "$NEUTRINO" --instance "$PFX" --netns "$PFX-host" --tc-mode "$MODE" apply "$NT_TMP/big.json" \
+    || fail "$MODE: apply of big.json was not killed while writing"
   local to_big to_other
   to_big=$(plan_size "$NT_TMP/big.json"); to_other=$(plan_size "$NT_TMP/other.json")
   [ "$to_big" -gt 0 ] && [ "$to_other" -gt 0 ] \

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""Kills a process with SIGKILL as soon as a pinned BPF hash map holds more
-than N entries: the moment `neutrino apply` has begun writing it.
-  kill_when_writing.py PID PINNED_MAP N TIMEOUT
-  kill_when_writing.py count PINNED_MAP       print the map's number of entries
-Exits 0 after the kill, 1 if the process ended first or TIMEOUT passed.
+"""Runs a command and kills it with SIGKILL as soon as a pinned BPF hash map
+holds more entries than when the command started: the moment `neutrino
+apply` has begun writing that map.
+  kill_when_writing.py PINNED_MAP TIMEOUT COMMAND...
+Exits 0 after the kill, 1 if the command ended first or TIMEOUT passed.
 Reads the map with the bpf(2) syscall directly (BPF_OBJ_GET,
 BPF_MAP_GET_NEXT_KEY), so each look costs microseconds, not a bpftool run."""
 import ctypes
 import os
 import platform
-import signal
 import struct
+import subprocess
 import sys
 import time
 
@@ -50,20 +50,20 @@ def open_pinned(pin: str) -> int:
 
 
 def main() -> int:
-    if sys.argv[1] == "count":
-        print(entries(open_pinned(sys.argv[2]), 1 << 30))
-        return 0
-    pid, pin, n, timeout = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    pin, timeout, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
     fd = open_pinned(pin)
+    before = entries(fd, 1 << 30)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if more_than(fd, n):
-            os.kill(pid, signal.SIGKILL)
+    while time.monotonic() < deadline and proc.poll() is None:
+        if more_than(fd, before):
+            proc.kill()
+            proc.wait()
             return 0
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return 1
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    print(f"the command ended (status {proc.returncode}) before writing {pin}", file=sys.stderr)
     return 1
 
 
