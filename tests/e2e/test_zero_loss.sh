@@ -7,7 +7,8 @@
 #     (10,000 rules; 3,000 in the TCG guest), then apply again (must converge and re-adopt the pinned
 #     maps and hooks),
 #   - upgrade of the programs to another build (bpf_variant), and back;
-# the receiver accounts for every sequence number: 0 missing, 0 duplicates.
+# the receiver accounts for every sequence number: 0 missing, 0 duplicates
+# (20,000 datagrams at 4,000/s; 6,000 at 600/s in the TCG guest).
 # A TCP conversation whose replies pass only as established (conntrack) runs
 # across the restart and the upgrades and must not stall. Runs in every TC
 # mode the kernel has: tcx (what auto picks on 6.6+) and cls_bpf. Then: a
@@ -23,7 +24,7 @@ RATE=${NT_ZL_RATE:-4000}
 RULES=${NT_ZL_RULES:-10000}   # of the large change that apply is killed in
 KILL_STREAMS=2                # the kill's stream is 2 x COUNT: compiling 10,000 rules takes a while
 if [ -n "${NT_VM_GUEST:-}" ]; then   # under TCG everything is ~10x slower
-  COUNT=${NT_ZL_COUNT:-5000}; RATE=${NT_ZL_RATE:-1000}; RULES=${NT_ZL_RULES:-3000}; KILL_STREAMS=4
+  COUNT=${NT_ZL_COUNT:-6000}; RATE=${NT_ZL_RATE:-600}; RULES=${NT_ZL_RULES:-3000}; KILL_STREAMS=4
 fi
 STREAM_SECS=$(( (COUNT + RATE - 1) / RATE ))
 SERVER=10.1.0.10
@@ -109,26 +110,26 @@ op_other() {
 # SIGKILL `neutrino apply big.json` while it writes: the kill comes as soon
 # as the first map it writes (nt_rule_info: names go first) holds more
 # entries than before, so the later maps (classifier, ports) are not written
-# yet. Checked: the maps are then neither the old state nor the new one.
+# yet. Checked: something was written (the watcher saw it) and not all.
 kill_apply_midway() {
   local pin="/sys/fs/bpf/neutrino/$PFX/abi$ABI/maps/nt_rule_info"
   python3 "$HELPERS/kill_when_writing.py" "$pin" 120 \
     "$NEUTRINO" --instance "$PFX" --netns "$PFX-host" --tc-mode "$MODE" apply "$NT_TMP/big.json" \
     || fail "$MODE: apply of big.json was not killed while writing"
-  local to_big to_other
-  to_big=$(plan_size "$NT_TMP/big.json"); to_other=$(plan_size "$NT_TMP/other.json")
-  [ "$to_big" -gt 0 ] && [ "$to_other" -gt 0 ] \
-    || fail "$MODE: the kill did not land half-way ($to_big left to big.json, $to_other back to other.json)"
-  KILLED_AT="$to_big writes/deletes left, $to_other done"
+  local to_big; to_big=$(plan_size "$NT_TMP/big.json")
+  [ "$to_big" -gt 0 ] || fail "$MODE: the kill came after apply had written everything"
+  KILLED_AT="$to_big writes/deletes were left"
 }
+# During the stream: the kill and the apply after it; checked after it.
 op_kill_restart() {
-  ids_before=$(instance_prog_ids)
   kill_apply_midway
-  local out; out=$(ntm apply "$NT_TMP/big.json" -o json 2>/dev/null) || fail "$MODE: apply after the kill"
+  ntm apply "$NT_TMP/big.json" -o json >"$NT_TMP/restart.json" 2>/dev/null || fail "$MODE: apply after the kill"
+}
+check_restart() {
   [ "$(plan_size "$NT_TMP/big.json")" -eq 0 ] || fail "$MODE: apply after the kill did not converge"
-  jq_py 'assert not r["attached"] and not r["detached"], r' <<<"$out" \
-    || fail "$MODE: the restarted apply re-attached hooks instead of adopting them: $out"
-  [ "$(instance_prog_ids)" = "$ids_before" ] || fail "$MODE: programs changed across the restart"
+  jq_py 'assert not r["attached"] and not r["detached"], r' <"$NT_TMP/restart.json" \
+    || fail "$MODE: the restarted apply re-attached hooks instead of adopting them: $(cat "$NT_TMP/restart.json")"
+  [ "$(instance_prog_ids)" = "$1" ] || fail "$MODE: programs changed across the restart"
 }
 
 op_upgrade() {  # [--objects DIR]
@@ -160,11 +161,13 @@ run_mode() {
   in_ns client timeout $((secs + 20)) python3 "$HELPERS/tcp_echo.py" client $SERVER 22 "$secs" >"$NT_TMP/echo.txt" &
   local tpid=$!
   NT_PIDS+=("$tpid")
-  sleep 1
+  for _ in $(seq 1 50); do [ "$(ct_flow)" -ge 1 ] && break; sleep 0.2; done
   [ "$(ct_flow)" -ge 1 ] || fail "$MODE: no conntrack entry for the TCP conversation"
 
+  local ids_before; ids_before=$(instance_prog_ids)
   STREAMS=$KILL_STREAMS stream_during "SIGKILL of apply half-way + apply again" op_kill_restart
-  echo "# killed at $KILLED_AT"
+  check_restart "$ids_before"
+  pass "$MODE: apply killed while writing ($KILLED_AT), the next apply converged and adopted the maps and hooks"
   [ "$(ct_flow)" -ge 1 ] || fail "$MODE: the conntrack entry did not survive the restart"
   stream_during "upgrade to another build" op_upgrade --objects "$NT_BPF_VARIANT_DIR"
   stream_during "upgrade back to the built-in programs" op_upgrade
