@@ -191,9 +191,10 @@ down() { "$NEUTRINO" demo down --state "$NT_TMP/base.json" --prefix "$PFX" >/dev
 
 MODES="auto"
 [ -z "${NT_VM_GUEST:-}" ] && MODES="auto cls"   # the 6.1 guest's auto is cls already
+LAST=${MODES##* }
 for m in $MODES; do
   run_mode "$m"
-  [ "$m" = cls ] || down
+  [ "$m" = "$LAST" ] || down   # the last mode's sandbox stays for the refusals
 done
 
 # --- refusals (on the last mode's instance) ---------------------------------------
