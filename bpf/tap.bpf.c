@@ -122,6 +122,7 @@ int tap_ingress(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	__u32 copies;
 	int r;
+	NT_BUILD_MARK();
 
 	port = bpf_map_lookup_elem(&nt_ports, &pk);
 	if (!port)
@@ -237,6 +238,7 @@ int tap_egress(struct __sk_buff *skb)
 	struct nt_port *port = bpf_map_lookup_elem(&nt_ports, &pk);
 	struct nt_port_stats *ps = NULL;
 	int r;
+	NT_BUILD_MARK();
 
 	if (!port)
 		return nt_tc_drop(skb, NULL, NT_DROP_UNKNOWN_PORT);

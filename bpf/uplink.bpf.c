@@ -42,6 +42,7 @@ int uplink_xdp(struct xdp_md *ctx)
 	struct nt_tun_rx rx = {};
 	int r = nt_tunnel_rx_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end, bpf_xdp_get_buff_len(ctx),
 				      ctx->ingress_ifindex, &rx);
+	NT_BUILD_MARK();
 
 	if (r >= 0)
 		return XDP_PASS;
@@ -172,6 +173,7 @@ int uplink_ingress(struct __sk_buff *skb)
 	struct nt_tun_rx rx = {};
 	__u32 len = skb->len;
 	int r;
+	NT_BUILD_MARK();
 
 	/* Provider networks: the stack has already moved a VLAN tag into the
 	 * skb metadata. */

@@ -3,15 +3,17 @@
 // a pin directory) or reopened from pins left by an earlier run.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "loader/bpffs.hpp"
 
-struct tap_bpf;
-struct uplink_bpf;
+struct bpf_object;
 
 namespace neutrino {
 
@@ -21,13 +23,26 @@ inline constexpr const char* kProgCtGcArm = "ct_gc_arm";
 inline constexpr const char* kProgUplinkXdp = "uplink_xdp";
 inline constexpr const char* kProgUplinkIngress = "uplink_ingress";
 
+// What the kernel says a loaded program is: its id (new with every load) and
+// its tag (a hash of its instructions: the same build gives the same tag).
+struct ProgIdentity {
+    uint32_t id = 0;
+    std::array<uint8_t, 8> tag{};
+};
+
 class Datapath {
 public:
-    // Loads tap.bpf.o and uplink.bpf.o (which shares tap's maps) from the
-    // embedded skeletons. With maps_pin_dir, each
-    // map is reused from <dir>/<name> when pinned there (libbpf checks that
-    // its type, key and value sizes match) or created and pinned.
-    static std::unique_ptr<Datapath> load(const std::optional<std::string>& maps_pin_dir);
+    // Loads tap.bpf.o and uplink.bpf.o (which shares tap's maps): the
+    // objects embedded in this build, or those in objects_dir. With
+    // maps_pin_dir, each map is reused from <dir>/<name> when pinned there
+    // (after checking that type, key and value sizes, max entries and flags
+    // match: a mismatch throws, naming the map) or created and pinned.
+    static std::unique_ptr<Datapath> load(const std::optional<std::string>& maps_pin_dir,
+                                          const std::optional<std::string>& objects_dir = std::nullopt);
+    // Every program the loader pins, by name.
+    static const std::vector<std::string>& program_names();
+    // Whether every program is pinned (a first load killed half-way is not).
+    static bool complete_pins(const PinPaths& pins);
     // Reopens programs and maps that an earlier load pinned.
     static std::unique_ptr<Datapath> open_pinned(const PinPaths& pins);
     ~Datapath();
@@ -39,15 +54,17 @@ public:
     int prog_fd(const std::string& name) const;  // throws for an unknown name
     int map_fd(const std::string& name) const;  // throws for an unknown name
     const std::map<std::string, int>& maps() const { return maps_; }
+    ProgIdentity identity(const std::string& name) const;
 
+    // Pins every program, replacing earlier pins of the same name.
     void pin_programs(const PinPaths& pins) const;
     // Starts the conntrack GC timer (runs ct_gc_arm once); idempotent.
     void arm_ct_gc() const;
 
 private:
     Datapath() = default;
-    tap_bpf* skel_ = nullptr;
-    uplink_bpf* uplink_skel_ = nullptr;
+    bpf_object* tap_obj_ = nullptr;
+    bpf_object* uplink_obj_ = nullptr;
     bool owns_fds_ = false;  // true for open_pinned: fds are ours to close
     std::map<std::string, int> progs_;
     std::map<std::string, int> maps_;

@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "loader/arp_probe.hpp"
@@ -20,6 +24,37 @@ namespace {
 
 std::string hook_name(const std::string& ifname, bool ingress) {
     return ifname + (ingress ? " ingress" : " egress");
+}
+
+// The name of a loaded program (what says which role an attached program
+// plays), "" when it is gone.
+std::string prog_name_of_id(uint32_t id) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) return "";
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+    close(fd);
+    return err ? "" : std::string(info.name, strnlen(info.name, sizeof info.name));
+}
+
+std::string hex(const std::array<uint8_t, 8>& tag) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : tag) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+// Whether a directory holds anything but (empty) directories.
+bool holds_pins(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+        if (!it->is_directory()) return true;
+    return false;
 }
 
 }  // namespace
@@ -54,18 +89,49 @@ void Instance::require_exists() const {
                     " (nothing applied yet? run `neutrino apply FILE`)");
 }
 
+std::vector<std::string> Instance::other_abi_pins() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    const std::string mine = std::filesystem::path(pins_.abi).filename().string();
+    for (const auto& e : std::filesystem::directory_iterator(pins_.root, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name != mine && name.starts_with("abi") && holds_pins(e.path())) out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void Instance::check_abi() const {
+    auto other = other_abi_pins();
+    if (other.empty()) return;
+    const std::string dir = other.front();
+    const std::string version = std::filesystem::path(dir).filename().string().substr(3);
+    throw Error("instance '" + opts_.name + "' has a datapath of ABI version " + version + " pinned under " + dir +
+                ", made by another build of Neutrino; this build uses ABI version " +
+                std::to_string(NT_ABI_VERSION) +
+                " and cannot take over its maps (there is no migration from ABI " + version +
+                "). Keep using the build of ABI " + version +
+                ", or move the workloads off this host, run `neutrino --instance " + opts_.name +
+                " destroy` with that build, and apply again with this one");
+}
+
+// The programs' pins are written last, after the maps and the GC timer: a
+// first apply killed half-way leaves no complete set of them, and the next
+// apply loads again, reusing whatever maps were already pinned.
 Datapath& Instance::datapath(bool create) const {
     if (dp_) return *dp_;
     if (!create) require_exists();
-    bool have_progs = access((pins_.progs + "/" + kProgTapIngress).c_str(), F_OK) == 0;
-    if (have_progs) {
+    if (Datapath::complete_pins(pins_)) {
         dp_ = Datapath::open_pinned(pins_);
     } else {
+        if (!create)
+            throw Error("instance '" + opts_.name + "' under " + pins_.abi +
+                        " is incomplete (its first apply was interrupted): run `neutrino apply` again");
         ensure_bpffs_mounted(opts_.bpffs);
         pins_.create();
         dp_ = Datapath::load(pins_.maps);
-        dp_->pin_programs(pins_);
         dp_->arm_ct_gc();
+        dp_->pin_programs(pins_);
         spdlog::info("loaded and pinned the datapath under {}", pins_.abi);
     }
     return *dp_;
@@ -95,6 +161,7 @@ ApplyResult Instance::apply(const State& state, const std::string& host, bool dr
         spdlog::warn("port {}: interface {} not found{}; it is wired when it appears and apply runs again",
                      p.port_id, p.interface_name, opts_.netns.empty() ? "" : " in netns " + opts_.netns);
 
+    check_abi();
     if (dry_run && !exists()) {
         r.plan = diff(MapEntries{}, c.entries);
         return r;
@@ -193,6 +260,58 @@ ApplyResult Instance::apply(const State& state, const std::string& host, bool dr
     return r;
 }
 
+// Replaces the programs of the running datapath with this build's (or those
+// in objects_dir), keeping every map, pin and hook:
+//   1. load the new objects onto the pinned maps (refused, naming the map, if
+//      a map's layout differs);
+//   2. if any program's tag differs from the pinned one: pin the new
+//      programs over the old pins (an apply from now on uses them) and
+//      move the conntrack GC timer to the new code;
+//   3. swap every hook to the program of the same name, each atomically:
+//      BPF_LINK_UPDATE for tcx links, a replace of the same cls_bpf filter,
+//      an XDP replace.
+// Run again after a kill at any point, it finishes the job: step 3 compares
+// every hook with the pinned programs, whether step 2 ran now or before.
+UpgradeResult Instance::upgrade(const std::optional<std::string>& objects_dir) {
+    check_abi();
+    require_exists();
+    UpgradeResult r;
+    Datapath& pinned = datapath(false);
+    std::unique_ptr<Datapath> fresh = Datapath::load(pins_.maps, objects_dir);
+    for (const auto& name : Datapath::program_names()) {
+        ProgIdentity was = pinned.identity(name), now = fresh->identity(name);
+        if (was.tag != now.tag) r.programs.push_back({name, hex(was.tag), hex(now.tag)});
+    }
+    if (!r.programs.empty()) {
+        fresh->pin_programs(pins_);
+        fresh->arm_ct_gc();
+        dp_ = std::move(fresh);
+        spdlog::info("pinned {} new programs under {}", r.programs.size(), pins_.progs);
+    }
+    Datapath& dp = *dp_;
+
+    TcAttacher attacher(dp.map_fd(kMapAttachments), pins_.links, opts_.tc_mode);
+    for (const auto& a : attacher.list()) {
+        const std::string name = prog_name_of_id(a.prog_id);
+        if (name.empty()) {
+            spdlog::warn("{}: its recorded program {} is gone; `neutrino apply` attaches it again",
+                         hook_name(a.ifname, a.ingress), a.prog_id);
+            continue;
+        }
+        if (!a.netns.empty() && !netns_exists(a.netns)) continue;
+        NetnsGuard ns(a.netns);
+        if (attacher.ensure(dp.prog_fd(name), a.ifindex, a.ingress, a.ifname, a.netns))
+            r.updated.push_back(hook_name(a.ifname, a.ingress));
+    }
+    XdpAttacher xdp(dp.map_fd(kMapAttachments));
+    for (const auto& a : xdp.list()) {
+        if (!a.netns.empty() && !netns_exists(a.netns)) continue;
+        NetnsGuard ns(a.netns);
+        if (xdp.replace(dp.prog_fd(kProgUplinkXdp), a)) r.updated.push_back(a.ifname + " xdp");
+    }
+    return r;
+}
+
 void Instance::destroy() {
     if (exists()) {
         Datapath& dp = datapath(false);
@@ -203,6 +322,14 @@ void Instance::destroy() {
         for (const auto& a : xdp_attached) xdp.detach(a);
         if (!xdp_attached.empty()) XdpAttacher::release_lock_dir(opts_.bpffs);
         dp_.reset();
+    }
+    if (auto other = other_abi_pins(); !other.empty()) {
+        // Another build's datapath: not this build's to tear down.
+        std::error_code ec;
+        std::filesystem::remove_all(pins_.abi, ec);
+        if (ec) throw Error("remove pins under " + pins_.abi + ": " + ec.message());
+        spdlog::warn("left {} alone: destroy it with the build of its ABI version", other.front());
+        return;
     }
     if (access(pins_.root.c_str(), F_OK) == 0) pins_.remove();
 }

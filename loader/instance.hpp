@@ -37,6 +37,14 @@ struct ApplyResult {
     std::vector<std::string> detached;
 };
 
+struct UpgradeResult {
+    struct Program {
+        std::string name, old_tag, new_tag;
+    };
+    std::vector<Program> programs;    // programs whose code changed (empty: same build)
+    std::vector<std::string> updated;  // hooks moved to the new programs ("tapX ingress", ...)
+};
+
 struct PortRow {
     std::string id, name, ifname;
     uint32_t ifindex = 0, port_tag = 0, net_id = 0;
@@ -188,6 +196,9 @@ public:
     // dry_run: compute the plan against the live maps (or against nothing
     // when the instance does not exist) and change nothing.
     ApplyResult apply(const State& state, const std::string& host, bool dry_run);
+    // Replace the programs with this build's (or those in objects_dir),
+    // keeping maps and hooks; every hook is swapped atomically. Idempotent.
+    UpgradeResult upgrade(const std::optional<std::string>& objects_dir);
     // Detach every recorded attachment, unpin everything. Idempotent.
     void destroy();
 
@@ -212,6 +223,10 @@ public:
 private:
     Datapath& datapath(bool create) const;
     void require_exists() const;
+    // Pin directories of other ABI versions that hold pins (another build's
+    // datapath of this instance), and the refusal to touch them.
+    std::vector<std::string> other_abi_pins() const;
+    void check_abi() const;
 
     InstanceOptions opts_;
     PinPaths pins_;

@@ -183,9 +183,26 @@ bool TcAttacher::ensure(int prog_fd, uint32_t ifindex, bool ingress, const std::
                 spdlog::info("updated {} on {} to program {} (tcx link)", hook, ifname, prog_id);
                 return true;
             }
-        } else if (rec->mode == NT_ATTACH_CLS && rec->prog_id == prog_id &&
-                   cls_prog_id(ifindex, ingress) == prog_id) {
-            return false;
+        } else if (rec->mode == NT_ATTACH_CLS) {
+            const uint32_t live = cls_prog_id(ifindex, ingress);
+            if (rec->prog_id == prog_id && live == prog_id) return false;
+            if (live != 0 && live == rec->prog_id) {
+                // Our filter with an older program: replaced in place (same
+                // handle and priority), which cls_bpf does atomically. It
+                // stays a cls_bpf filter whatever --tc-mode says: a tcx link
+                // beside it would run the datapath twice.
+                auto th = tc_hook(ifindex, ingress);
+                auto o = tc_opts();
+                o.prog_fd = prog_fd;
+                o.flags = BPF_TC_F_REPLACE;
+                int err = bpf_tc_attach(&th, &o);
+                if (err) throw_errno(std::string("replace cls_bpf ") + hook + " on " + ifname, err);
+                a.mode = NT_ATTACH_CLS;
+                a.flags = rec->flags;
+                record(a);
+                spdlog::info("updated {} on {} to program {} (cls_bpf)", hook, ifname, prog_id);
+                return true;
+            }
         }
     }
 

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
 #include <cerrno>
@@ -85,6 +87,46 @@ bool XdpAttacher::ensure(int prog_fd, uint32_t ifindex, const std::string& ifnam
     copy_str(v.netns, netns);
     m.update(nt_attach_key{ifindex, NT_HOOK_XDP}, v);
     spdlog::info("attached XDP on {} ({})", ifname, attached == prog_id ? "native" : "libxdp dispatcher");
+    return true;
+}
+
+bool XdpAttacher::replace(int prog_fd, const XdpAttachment& a) {
+    const uint32_t prog_id = TcAttacher::prog_id_of(prog_fd);
+    if (a.prog_id == prog_id) return false;
+    if (attached_xdp_id(a.ifindex) == a.prog_id) {
+        // Attached directly (libxdp fell back to a plain native attach):
+        // the kernel swaps it atomically if it is still the one we expect.
+        int old_fd = bpf_prog_get_fd_by_id(a.prog_id);
+        if (old_fd < 0) throw_errno("open XDP program " + std::to_string(a.prog_id) + " on " + a.ifname, errno);
+        LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old_fd);
+        int err = bpf_xdp_attach(static_cast<int>(a.ifindex), prog_fd, XDP_FLAGS_REPLACE | XDP_FLAGS_DRV_MODE, &o);
+        close(old_fd);
+        if (err) throw_errno("replace XDP program on " + a.ifname, err);
+    } else {
+        // Behind libxdp's dispatcher: add the new program (libxdp swaps in a
+        // dispatcher running both: the uplink program passes what it does
+        // not drop, so running it twice changes nothing), then remove the
+        // old one (another swap).
+        xdp_program* prog = xdp_program__from_fd(prog_fd);
+        if (libxdp_get_error(prog)) throw Error("libxdp: cannot use the uplink XDP program");
+        int err = xdp_program__attach(prog, static_cast<int>(a.ifindex), XDP_MODE_NATIVE, 0);
+        xdp_program__close(prog);
+        if (err) throw_errno("attach the new XDP program on " + a.ifname, err);
+        xdp_program* old = xdp_program__from_id(a.prog_id);
+        if (!libxdp_get_error(old)) {
+            err = xdp_program__detach(old, static_cast<int>(a.ifindex), XDP_MODE_NATIVE, 0);
+            xdp_program__close(old);
+            if (err) throw_errno("detach the old XDP program from " + a.ifname, err);
+        }
+    }
+    BpfMap<nt_attach_key, nt_attach> m(attachments_fd_, "nt_attachments");
+    nt_attach v{};
+    v.mode = NT_ATTACH_XDP;
+    v.prog_id = prog_id;
+    copy_str(v.ifname, a.ifname);
+    copy_str(v.netns, a.netns);
+    m.update(nt_attach_key{a.ifindex, NT_HOOK_XDP}, v);
+    spdlog::info("updated XDP on {} to program {}", a.ifname, prog_id);
     return true;
 }
 

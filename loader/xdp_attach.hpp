@@ -23,6 +23,11 @@ public:
     // The calling thread must be in the interface's namespace. Returns true
     // when it attached something new.
     bool ensure(int prog_fd, uint32_t ifindex, const std::string& ifname, const std::string& netns);
+    // Moves a recorded attachment to prog_fd without a moment with no
+    // program (an atomic native replace, or add-then-remove behind libxdp's
+    // dispatcher). The calling thread must be in the interface's namespace.
+    // Returns false when prog_fd is attached already.
+    bool replace(int prog_fd, const XdpAttachment& a);
     void detach(const XdpAttachment& a);  // enters the namespace itself
     // libxdp keeps a lock directory "xdp" in bpffs; once no XDP program of
     // libxdp's is left it is empty, and removed (rmdir refuses otherwise, so

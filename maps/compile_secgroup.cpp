@@ -305,9 +305,22 @@ uint32_t compile_policy(const SecurityContext& ctx, const std::vector<std::strin
                 if (!classes.count(k)) classes[k] = {0, set};
                 remote.push_back({p, k});
             }
-            // Class ids in rule-set order: deterministic.
-            uint32_t next = 1;
-            for (auto& [k, c] : classes) c.first = next++;
+            // A class id names its rule set (a hash of the rule tags), not a
+            // position: when rules change, a changed set gets a new id, so
+            // apply adds the new class's entries, then points the remote
+            // prefixes at it, then deletes the old class, and no packet
+            // meets an id whose rules are half rewritten (positional ids
+            // shifted whenever a set sorted in before them). A collision
+            // takes the next free id, in rule-set order: deterministic.
+            std::set<uint32_t> used{0};
+            for (auto& [k, c] : classes) {
+                Hasher h;
+                for (uint32_t t : k) h.add(t);
+                uint32_t id = h.h;
+                while (used.count(id)) id++;
+                used.insert(id);
+                c.first = id;
+            }
             for (const auto& [p, k] : remote) {
                 auto rk = zeroed<nt_sg_remote_key>();
                 rk.prefixlen = NT_SG_REMOTE_FIXED_BITS + p.abi_bits();

@@ -85,6 +85,15 @@ int main(int argc, char** argv) {
     validate->add_option("FILE", file, "Desired-state JSON")->required()->check(CLI::ExistingFile);
 
     auto* status = app.add_subcommand("status", "Pins, attachments and entry counts of the instance");
+    std::string objects_dir;
+    auto* upgrade = app.add_subcommand(
+        "upgrade", "Replace the running programs with this build's, keeping maps, conntrack and hooks");
+    upgrade->add_option("--objects", objects_dir,
+                        "Load tap.bpf.o and uplink.bpf.o from this directory instead of the built-in ones")
+        ->check(CLI::ExistingDirectory);
+    upgrade->footer("Every hook is swapped atomically (tcx link update, cls_bpf replace, XDP replace): no\n"
+                    "packet meets a missing program. Same programs: nothing changes. A map whose layout\n"
+                    "differs from the pinned one is refused, naming it; run again after an interruption.");
     auto* destroy = app.add_subcommand("destroy", "Detach Neutrino's programs and remove every pin of the instance");
 
     auto* port = app.add_subcommand("port", "Ports wired on this host");
@@ -175,6 +184,21 @@ int main(int argc, char** argv) {
         if (*apply || *diffc) {
             State st = load_state_file(file);
             return print_apply(g, inst.apply(st, host, dry_run || *diffc));
+        }
+        if (*upgrade) {
+            auto r = inst.upgrade(objects_dir.empty() ? std::nullopt : std::optional<std::string>(objects_dir));
+            if (g.json()) {
+                nlohmann::json progs = nlohmann::json::array();
+                for (const auto& p : r.programs)
+                    progs.push_back({{"name", p.name}, {"old_tag", p.old_tag}, {"new_tag", p.new_tag}});
+                print_json({{"programs", progs}, {"updated", r.updated}});
+            } else {
+                if (r.programs.empty()) std::cout << "programs unchanged (same build)\n";
+                for (const auto& p : r.programs)
+                    std::cout << "program " << p.name << ": " << p.old_tag << " -> " << p.new_tag << "\n";
+                std::cout << r.updated.size() << " hooks updated\n";
+            }
+            return 0;
         }
         if (*destroy) {
             inst.destroy();

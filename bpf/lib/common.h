@@ -24,6 +24,20 @@
  * path; pointer arguments may be NULL and must be checked. */
 #define NT_GLOBAL __attribute__((noinline))
 
+/* Each attached program starts with NT_BUILD_MARK(). It is empty, except in
+ * the test-only second build of the same sources (-DNT_BUILD_VARIANT=N, CMake
+ * target bpf_variant), where it is one harmless instruction: the programs
+ * then differ from the normal build's by tag, which is what `neutrino
+ * upgrade` detects (tests/e2e/test_zero_loss.sh upgrades a running
+ * datapath to that build and back). */
+#ifdef NT_BUILD_VARIANT
+#define NT_STR2(x) #x
+#define NT_STR(x) NT_STR2(x)
+#define NT_BUILD_MARK() asm volatile("r0 = " NT_STR(NT_BUILD_VARIANT) ::: "r0")
+#else
+#define NT_BUILD_MARK() do {} while (0)
+#endif
+
 NT_INLINE int nt_mac_eq(const __u8 *a, const __u8 *b)
 {
 	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
