@@ -263,7 +263,7 @@ TEST(CompileSecgroup, ClassIdsKeepTheirMeaningAcrossChanges) {
         for (const auto& [k, v] : e.sg_ports) {
             std::string row(reinterpret_cast<const char*>(&k), sizeof k);
             row.append(reinterpret_cast<const char*>(&v), sizeof v);
-            out[{k.port_tag, k.dir, k.family, k.class_id}].push_back(row);
+            out[{k.policy_id, k.dir, k.family, k.class_id}].push_back(row);
         }
         return out;
     };
