@@ -23,17 +23,8 @@ h2() { "$NEUTRINO" --instance "$PFX-compute-2" --netns "$PFX-compute-2" "$@"; }
 drops() { h1 stats -o json | python3 -c "
 import json,sys
 print(sum(r['packets'] for r in json.load(sys.stdin) if r['reason'] == '$1'))"; }
-# A one-shot TCP server in a VM that answers with the peer's address:port.
-serve() {  # vm addr port
-  ip netns exec "$PFX-$1" timeout 60 python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
-while True:
-    c, a = s.accept(); c.sendall(("%s:%d" % a).encode()); c.close()' "$2" "$3" >/dev/null 2>&1 &
-  NT_PIDS+=($!)
-  wait_listen "$1" "$3"
-}
+# A TCP server in a VM that answers with the peer's address:port (lib.sh).
+serve() { peer_server "$1" "$2" "$3"; }  # vm addr port
 # Connects from a VM (optionally from a fixed source port); prints what the server saw.
 connect() {  # vm addr port [sport]
   in_ns "$1" timeout 5 python3 -c '
