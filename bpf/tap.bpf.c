@@ -185,7 +185,7 @@ int tap_ingress(struct __sk_buff *skb)
 		return r;
 	}
 	case NT_VERDICT_ROUTE:
-		r = nt_tc_route(skb, fwd.remote);
+		r = nt_tc_route(skb, fwd.remote, port->net_id, 0);
 		if (r < 0)
 			return nt_tc_drop(skb, ps, -r);
 		return r;

@@ -51,10 +51,11 @@ int uplink_xdp(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
-/* A frame from the outside to a router MAC on a provider network: on the
- * external network, floating IP / SNAT back to the fixed address, then the
- * router's route (ICMP errors go back out of the uplink). */
-NT_INLINE int nt_uplink_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr, __u32 net_id)
+/* A frame to a router MAC from another host: from the outside on a provider
+ * network (on the external network, floating IP / SNAT back to the fixed
+ * address first; ICMP errors go back out of the uplink), or over the tunnel
+ * (from_peer: a SNAT flow sent to this host, the router's SNAT host). */
+NT_INLINE int nt_uplink_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr, __u32 net_id, __u32 from_peer)
 {
 	struct nt_net_key nk = { .net_id = net_id };
 	struct nt_net *net = bpf_map_lookup_elem(&nt_nets, &nk);
@@ -63,7 +64,7 @@ NT_INLINE int nt_uplink_route(struct __sk_buff *skb, const struct nt_fdb_entry *
 	if (net && (net->flags & NT_NET_EXTERNAL))
 		r = nt_nat_in(skb, rtr->router_id);
 	if (r >= 0)
-		r = nt_tc_route(skb, rtr);
+		r = nt_tc_route(skb, rtr, net_id, from_peer);
 	if (r < 0)
 		return nt_tc_drop(skb, NULL, -r);
 	return r;
@@ -101,8 +102,9 @@ NT_INLINE int nt_uplink_arp(struct __sk_buff *skb, __u32 net_id, int *action)
 
 /* Delivers a frame of net_id that arrived from another host to the local
  * taps: known unicast to its tap, the rest to every local port (never back
- * to another host: split horizon). From a provider uplink, frames to a
- * router MAC are routed; ARP replies to a router are consumed (learned). */
+ * to another host: split horizon). Frames to a router MAC are routed (from
+ * the tunnel only SNAT flows, see nt_tc_route); ARP replies to a router
+ * from a provider uplink are consumed (learned). */
 NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id, int from_provider)
 {
 	struct nt_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end };
@@ -116,13 +118,13 @@ NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id, int from_pro
 	if (fwd.verdict == NT_VERDICT_REDIRECT)
 		return nt_tc_redirect(skb, fwd.target);
 	if (fwd.verdict == NT_VERDICT_ROUTE) {
-		if (!from_provider)
-			return nt_tc_drop(skb, NULL, NT_DROP_NO_ROUTE); /* hosts route their own VMs' frames */
 		if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+			if (!from_provider)
+				return nt_tc_drop(skb, NULL, NT_DROP_NO_ROUTE); /* hosts answer their own VMs */
 			nt_tc_report(skb, NT_VERDICT_DELIVER, 0, 0);
 			return TC_ACT_SHOT; /* an answer to the router's request: learned */
 		}
-		return nt_uplink_route(skb, fwd.remote, net_id);
+		return nt_uplink_route(skb, fwd.remote, net_id, !from_provider);
 	}
 	copies = nt_tc_flood(skb, net_id, skb->ifindex);
 	nt_tc_report(skb, NT_VERDICT_FLOOD, copies, 0);

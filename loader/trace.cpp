@@ -259,6 +259,11 @@ void note_snat_without_binding(const TraceHost& h, TraceStage& s) {
     if (!r || !(r->flags & NT_FDB_ROUTER)) return;
     auto sn = h.e.snat.find(r->router_id);
     if (sn == h.e.snat.end()) return;
+    if (sn->second.flags & NT_SNAT_REMOTE) {
+        s.notes.push_back("SNAT: translated on the router's SNAT host " + ip_of(sn->second.snat_host).str() +
+                          " (source -> " + ip_of(sn->second.ext_ip).str() + "); the frame goes there as sent");
+        return;
+    }
     s.notes.push_back("SNAT: no binding for this flow yet; a real packet would get one (source -> " +
                       ip_of(sn->second.ext_ip).str() + ", port " + std::to_string(sn->second.port_min) + "-" +
                       std::to_string(sn->second.port_max) + "); a trace makes none, so it shows the source untranslated");

@@ -32,12 +32,17 @@ uint32_t compact_id_hint(const std::string& id) {
         uint32_t v = static_cast<uint32_t>(std::stoul(id.substr(0, 8), nullptr, 16));
         return v ? v : 1;
     }
-    uint32_t h = 2166136261u;  // FNV-1a: ids that are not UUIDs still spread
-    for (unsigned char c : id) {
+    const uint32_t h = fnv1a32(id);  // ids that are not UUIDs still spread
+    return h ? h : 1;
+}
+
+uint32_t fnv1a32(std::string_view s) {
+    uint32_t h = 2166136261u;
+    for (unsigned char c : s) {
         h ^= c;
         h *= 16777619u;
     }
-    return h ? h : 1;
+    return h;
 }
 
 // Ids stay stable when unrelated resources come and go; only a collision
@@ -234,7 +239,7 @@ CompileResult compile(const State& state, const CompileInput& in) {
     // remote ports become reachable through the overlay).
     std::set<std::string> present;
     for (const auto& [net_id, members] : by_network) present.insert(net_id);
-    const auto routers = routers_serving(state, present);
+    const auto routers = routers_serving(state, present, in.host);
     for (const auto& net_id : present) by_network[net_id];
     compile_routers(state, routers, r.net_ids, in.host, r.entries);
     r.external_next_hops = external_next_hops(state, routers, in.host);

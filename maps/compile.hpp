@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "maps/entries.hpp"
@@ -38,7 +39,7 @@ struct LocalPort {
 struct ExternalNextHop {
     std::string interface;   // this host's interface for the physnet
     uint16_t vlan = 0;       // 0: untagged (flat)
-    MacAddr mac;             // the router's gateway port MAC
+    MacAddr mac;             // the router's MAC on the external network on this host
     IpAddr source, target;   // an address this host answers for; the next hop
     auto operator<=>(const ExternalNextHop&) const = default;
 };
@@ -63,6 +64,8 @@ void add_port_neighbours(const Port& port, uint32_t net_id, uint16_t flags, uint
 // dumps), any other id's FNV-1a hash; never 0. Collisions are resolved by the
 // caller in sorted-id order (see assign_compact_ids).
 uint32_t compact_id_hint(const std::string& id);
+// FNV-1a (32-bit) of s: stable across hosts and runs, for derived ids and MACs.
+uint32_t fnv1a32(std::string_view s);
 std::map<std::string, uint32_t> assign_compact_ids(std::vector<std::string> ids);
 
 }  // namespace neutrino

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 
+#include "maps/compile.hpp"
 
 namespace neutrino {
 
@@ -35,11 +36,7 @@ uint32_t get_be32(const uint8_t* p) {
 // A locally administered MAC per network: 02:4e:54 ("NT") + 24 bits of the
 // FNV-1a hash of its id.
 MacAddr network_mac(const Network& net) {
-    uint32_t h = 2166136261u;
-    for (unsigned char ch : net.id) {
-        h ^= ch;
-        h *= 16777619u;
-    }
+    const uint32_t h = fnv1a32(net.id);
     MacAddr m;
     m.b = {0x02, 0x4e, 0x54, static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h)};
     return m;

@@ -38,23 +38,31 @@ void add_fip(uint32_t rid, uint32_t dir, const IpAddr& from, const IpAddr& to, M
 
 }  // namespace
 
-std::pair<uint16_t, uint16_t> snat_port_slice(const State& state, const Router& router, const std::string& host) {
+std::optional<std::string> snat_host(const State& state, const Router& router) {
+    const auto gw = std::find_if(state.ports.begin(), state.ports.end(), [&](const Port& p) {
+        return is_router_gateway(p) && p.device_id == router.id;
+    });
+    if (gw != state.ports.end() && !gw->host_id.empty() && state.find_host(gw->host_id)) return gw->host_id;
     std::set<std::string> nets, hosts;
     for (const auto& p : state.ports)
         if (is_router_interface(p) && p.device_id == router.id) nets.insert(p.network_id);
     for (const auto& p : state.ports)
         if (p.is_vm_port() && !p.host_id.empty() && nets.count(p.network_id)) hosts.insert(p.host_id);
-    hosts.insert(host);
-    const uint32_t n = static_cast<uint32_t>(hosts.size());
-    const uint32_t i = static_cast<uint32_t>(std::distance(hosts.begin(), hosts.find(host)));
-    const uint32_t span = NT_SNAT_PORT_MAX - NT_SNAT_PORT_MIN + 1;
-    const uint32_t first = NT_SNAT_PORT_MIN + i * span / n;
-    const uint32_t last = NT_SNAT_PORT_MIN + (i + 1) * span / n - 1;
-    return {static_cast<uint16_t>(first), static_cast<uint16_t>(last)};
+    if (hosts.empty()) return std::nullopt;
+    return *hosts.begin();
 }
 
-bool is_snat_owner(const State& state, const Router& router, const std::string& host) {
-    return snat_port_slice(state, router, host).first == NT_SNAT_PORT_MIN;
+bool is_snat_host(const State& state, const Router& router, const std::string& host) {
+    return snat_host(state, router) == host;
+}
+
+MacAddr external_mac(const State& state, const Router& router, const Port& gateway, const std::string& host) {
+    if (is_snat_host(state, router, host)) return gateway.mac_address;
+    const uint32_t h = fnv1a32(router.id + "/" + host);
+    MacAddr m;
+    m.b = {0x06, 0x4e, static_cast<uint8_t>(h >> 24), static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8),
+           static_cast<uint8_t>(h)};
+    return m;
 }
 
 void compile_router_nat(const State& state, const RouterGateway& gw, const std::string& host, MapEntries& e) {
@@ -63,9 +71,19 @@ void compile_router_nat(const State& state, const RouterGateway& gw, const std::
     if (gw.router->external_gateway_info->enable_snat) {
         auto v = zeroed<nt_snat>();
         v.ext_ip = ext->to_abi();
-        std::tie(v.port_min, v.port_max) = snat_port_slice(state, *gw.router, host);
+        v.port_min = NT_SNAT_PORT_MIN;
+        v.port_max = NT_SNAT_PORT_MAX;
+        if (const auto owner = snat_host(state, *gw.router); owner != host) {
+            // Translated on the SNAT host: this host sends such flows there.
+            // No tunnel endpoint known: the datapath drops them no-snat-path.
+            v.flags = NT_SNAT_REMOTE;
+            v.port_min = v.port_max = 0;
+            const Host* h = owner ? state.find_host(*owner) : nullptr;
+            if (h && h->tunnel_ip) v.snat_host = h->tunnel_ip->to_abi();
+        }
         e.snat[gw.router_id] = v;
     }
+    const MacAddr mac = external_mac(state, *gw.router, *gw.port, host);
     for (const auto& fip : state.floatingips) {
         if (!fip.port_id || fip.router_id != gw.router->id || !fip.floating_ip_address.is_v4()) continue;
         const Port* port = state.find_port(*fip.port_id);
@@ -74,12 +92,12 @@ void compile_router_nat(const State& state, const RouterGateway& gw, const std::
         if (!fixed) continue;
         add_fip(gw.router_id, NT_NAT_OUT, *fixed, fip.floating_ip_address, e);
         add_fip(gw.router_id, NT_NAT_IN, fip.floating_ip_address, *fixed, e);
-        // Its ARP answer on the external network: the router's gateway MAC.
+        // Its ARP answer on the external network: the router's MAC here.
         auto nk = zeroed<nt_neigh_key>();
         nk.net_id = gw.net_id;
         nk.ip = fip.floating_ip_address.to_abi();
         auto nv = zeroed<nt_neigh>();
-        std::copy(gw.port->mac_address.b.begin(), gw.port->mac_address.b.end(), nv.mac);
+        std::copy(mac.b.begin(), mac.b.end(), nv.mac);
         nv.flags = NT_NEIGH_ROUTER;
         e.neigh[nk] = nv;
     }

@@ -51,6 +51,7 @@ struct Interface {
     uint32_t net_id;
     std::vector<const Subnet*> subnets;  // the subnets its fixed IPs are on
     bool external;                       // the gateway port: NAT applies beyond it
+    MacAddr mac;                         // the router's MAC here (external_mac on the gateway)
     uint32_t flags() const { return external ? NT_ROUTE_EXTERNAL : 0; }
 };
 
@@ -58,17 +59,21 @@ nt_route route_value(const Interface& in, uint32_t flags) {
     auto rv = zeroed<nt_route>();
     rv.net_id = in.net_id;
     rv.flags = flags | in.flags();
-    std::copy(in.port->mac_address.b.begin(), in.port->mac_address.b.end(), rv.mac);
+    std::copy(in.mac.b.begin(), in.mac.b.end(), rv.mac);
     if (auto ip = first_v4(*in.port)) rv.src_ip = htonl(ip->v4_host_order());
     return rv;
 }
 
 }  // namespace
 
-std::set<std::string> routers_serving(const State& state, std::set<std::string>& nets) {
+std::set<std::string> routers_serving(const State& state, std::set<std::string>& nets, const std::string& host) {
     std::set<std::string> routers;
     for (const auto& p : state.ports)
         if (const Router* r = enabled_router(state, p); r && nets.count(p.network_id)) routers.insert(r->id);
+    // The SNAT host translates for every host's VMs, VMs of its own or not.
+    for (const auto& p : state.ports)
+        if (const Router* r = enabled_router(state, p, true); r && is_router_gateway(p) && is_snat_host(state, *r, host))
+            routers.insert(r->id);
     for (const auto& p : state.ports)
         if (const Router* r = enabled_router(state, p, true); r && routers.count(r->id)) nets.insert(p.network_id);
     return routers;
@@ -86,7 +91,8 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
         std::vector<Interface> ifaces;
         for (const auto& p : state.ports) {
             if (enabled_router(state, p, true) != &router) continue;
-            Interface in{&p, net_ids.at(p.network_id), {}, is_router_gateway(p)};
+            Interface in{&p, net_ids.at(p.network_id), {}, is_router_gateway(p), p.mac_address};
+            if (in.external) in.mac = external_mac(state, router, p, host);
             for (const auto& f : p.fixed_ips)
                 if (const Subnet* s = state.find_subnet(f.subnet_id)) in.subnets.push_back(s);
             ifaces.push_back(std::move(in));
@@ -98,7 +104,7 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             // its errors come from its first IPv4 address here.
             auto fk = zeroed<nt_fdb_key>();
             fk.net_id = in.net_id;
-            std::copy(p.mac_address.b.begin(), p.mac_address.b.end(), fk.mac);
+            std::copy(in.mac.b.begin(), in.mac.b.end(), fk.mac);
             auto fv = zeroed<nt_fdb_entry>();
             fv.router_id = rid;
             fv.flags = NT_FDB_ROUTER;
@@ -106,9 +112,9 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             e.fdb[fk] = fv;
 
             // The gateway answers ARP (and ICMP echo) on every host; the
-            // external address only on its owner.
-            if (!in.external || is_snat_owner(state, router, host))
-                add_port_neighbours(p, in.net_id, NT_NEIGH_ROUTER, 0, e);
+            // external address answers ARP only on the SNAT host, ping on all.
+            const bool quiet = in.external && !is_snat_host(state, router, host);
+            add_port_neighbours(p, in.net_id, NT_NEIGH_ROUTER | (quiet ? NT_NEIGH_QUIET : 0), 0, e);
             for (const Subnet* s : in.subnets) {
                 if (!s->cidr.addr.is_v4()) continue;  // IPv4 only: see the static routes
                 e.routes[route_key(rid, s->cidr)] = route_value(in, NT_ROUTE_CONNECTED);
@@ -162,7 +168,7 @@ std::vector<ExternalNextHop> external_next_hops(const State& state, const std::s
         auto iface = h->physical_interface_mappings.find(*net->physical_network);
         if (iface == h->physical_interface_mappings.end()) continue;
         std::optional<IpAddr> source;
-        if (is_snat_owner(state, *r, host)) source = first_v4(gw);
+        if (is_snat_host(state, *r, host)) source = first_v4(gw);
         for (const auto& f : state.floatingips) {
             if (source) break;
             const Port* vm = f.port_id ? state.find_port(*f.port_id) : nullptr;
@@ -173,7 +179,7 @@ std::vector<ExternalNextHop> external_next_hops(const State& state, const std::s
         for (const auto& fixed : gw.fixed_ips) {
             const Subnet* sn = state.find_subnet(fixed.subnet_id);
             if (!sn || !sn->gateway_ip || !sn->gateway_ip->is_v4()) continue;
-            ExternalNextHop hop{iface->second, 0, gw.mac_address, *source, *sn->gateway_ip};
+            ExternalNextHop hop{iface->second, 0, external_mac(state, *r, gw, host), *source, *sn->gateway_ip};
             if (net->type == NetworkType::Vlan && net->segmentation_id)
                 hop.vlan = static_cast<uint16_t>(*net->segmentation_id);
             out.push_back(hop);

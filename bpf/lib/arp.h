@@ -26,7 +26,7 @@ NT_INLINE int nt_arp_reply_in_place(struct ethhdr *eth, struct nt_arp *arp, __u3
 		return 0;
 	nt_ip_from_v4(&key.ip, asked);
 	n = bpf_map_lookup_elem(&nt_neigh, &key);
-	if (!n || !(n->flags & owners) || nt_mac_eq(n->mac, arp->eth.sha))
+	if (!n || !(n->flags & owners) || (n->flags & NT_NEIGH_QUIET) || nt_mac_eq(n->mac, arp->eth.sha))
 		return 0;
 
 	nt_mac_copy(eth->h_dest, arp->eth.sha);

@@ -105,6 +105,7 @@ struct nt_l3_scratch {
 	struct nt_nat_key in;
 	struct nt_nat_entry ie;
 	struct nt_nat_entry oe;
+	struct nt_fdb_entry peer; /* the SNAT host, as a remote L2 target */
 };
 
 struct {
@@ -130,6 +131,18 @@ NT_INLINE struct nt_fip *nt_fip_lookup(struct nt_l3_scratch *x, __u32 router_id,
 	return bpf_map_lookup_elem(&nt_fips, &x->fk);
 }
 
+/* The router's SNAT entry when another host translates this source's flows:
+ * SNAT is on, its host is elsewhere, and the source has no floating IP
+ * here (floating IPs are translated where the VM runs). Else NULL. */
+NT_INLINE struct nt_snat *nt_snat_elsewhere(struct nt_l3_scratch *x, __u32 router_id, __be32 saddr)
+{
+	struct nt_snat *sn = bpf_map_lookup_elem(&nt_snat, &router_id);
+
+	if (!sn || !(sn->flags & NT_SNAT_REMOTE) || nt_fip_lookup(x, router_id, NT_NAT_OUT, saddr))
+		return NULL;
+	return sn;
+}
+
 /* The SNAT key of a flow as one direction sees it (before translation). */
 NT_INLINE struct nt_nat_key *nt_nat_key_set(struct nt_l3_scratch *x, __u32 router_id, __u8 dir, __u8 proto,
 					    __be32 src, __be32 dst, __be16 sport, __be16 dport)
@@ -145,7 +158,7 @@ NT_INLINE struct nt_nat_key *nt_nat_key_set(struct nt_l3_scratch *x, __u32 route
 	return &x->key;
 }
 
-/* A new SNAT binding: an external port from this host's slice, probed from a
+/* A new SNAT binding: an external port from the router's range, probed from a
  * per-flow starting point; the inbound entry is inserted with BPF_NOEXIST,
  * so a port another flow holds (to the same remote) is never taken over.
  * The probe runs in bpf_loop: kernels before 6.3 reject the loop clang
@@ -340,6 +353,8 @@ NT_GLOBAL int nt_nat_out(struct __sk_buff *skb, __u32 router_id)
 	sn = bpf_map_lookup_elem(&nt_snat, &router_id);
 	if (!sn)
 		return 0; /* enable_snat off: routed with the fixed address */
+	if (sn->flags & NT_SNAT_REMOTE)
+		return -NT_DROP_NO_SNAT_PATH; /* the route sends these to the SNAT host first */
 	if (!l4.has_ports)
 		return -NT_DROP_NO_NAT_BINDING; /* SNAT needs ports (or an echo id) */
 	nt_nat_key_set(x, router_id, NT_NAT_OUT, ip.protocol, ip.saddr, ip.daddr, l4.sport, l4.dport);

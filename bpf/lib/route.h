@@ -82,9 +82,33 @@ NT_INLINE int nt_tc_resolve(struct __sk_buff *skb, const struct nt_net *net, con
 	return nt_tc_send_uplink(skb, net);
 }
 
+/* A VM's flow to the outside whose router translates on another host (its
+ * SNAT host, DVR's central SNAT): the frame goes as the VM sent it, to the
+ * router's MAC, over the ingress network's tunnel to that host, which routes
+ * and translates it; the replies come back to the VM the same way as any
+ * routed frame. The tenant network's MTU already leaves room for the tunnel. */
+NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x, __u32 in_net,
+				 const struct nt_snat *sn)
+{
+	struct nt_net_key k = { .net_id = in_net };
+	struct nt_net *net = bpf_map_lookup_elem(&nt_nets, &k);
+
+	if (!net || (net->type != NT_NET_VXLAN && net->type != NT_NET_GRE) || !sn->snat_host.w[3])
+		return -NT_DROP_NO_SNAT_PATH;
+	__builtin_memset(&x->peer, 0, sizeof(x->peer));
+	x->peer.flags = NT_FDB_REMOTE;
+	x->peer.vtep = sn->snat_host;
+	return nt_tc_send_remote(skb, net, &x->peer);
+}
+
 /* Routes the IPv4 frame in skb, sent to the router of `rtr` (its FDB entry
- * on the ingress network). Returns a TC action or -(drop reason). */
-NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
+ * on the ingress network in_net). from_peer: it came over the tunnel from
+ * another host, which routes its VMs' frames itself and sends only SNAT
+ * flows here (this host is the router's SNAT host); anything else is
+ * refused, and no ICMP error goes back (it would leave untunnelled; the
+ * sending host made the TTL and MTU checks). Returns a TC action or
+ * -(drop reason). */
+NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr, __u32 in_net, __u32 from_peer)
 {
 	struct nt_l3_scratch *x = nt_l3_scratch_get();
 	struct nt_route_key *rk;
@@ -109,7 +133,7 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	macs = x->macs;
 	if (bpf_skb_load_bytes(skb, NT_IP_OFF, ip, sizeof(*ip)) < 0 || ip->ihl < 5)
 		return -NT_DROP_MALFORMED;
-	from = rtr->router_ip.w[3];
+	from = from_peer ? 0 : rtr->router_ip.w[3]; /* 0: drops without an ICMP error */
 	rk = &x->rk;
 	nk = &x->nk;
 	__builtin_memset(rk, 0, sizeof(*rk));
@@ -131,7 +155,7 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	 * address. (A static route's next hop being a router says nothing
 	 * about the destination.) */
 	if (nb && (nb->flags & NT_NEIGH_ROUTER) && !(rt->flags & NT_ROUTE_VIA))
-		return nt_tc_router_local(skb, ip);
+		return from_peer ? -NT_DROP_TO_ROUTER : nt_tc_router_local(skb, ip);
 	if (ip->ttl <= 1)
 		return nt_tc_icmp4_back(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, from, NT_DROP_TTL_EXCEEDED);
 	netk.net_id = rt->net_id;
@@ -139,6 +163,16 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	if (!net)
 		return -NT_DROP_NO_ROUTE;
 	external = rt->flags & NT_ROUTE_EXTERNAL;
+	if (from_peer && !external)
+		return -NT_DROP_NO_ROUTE;
+	if (!nt_tc_fits(skb, net)) /* the egress network's MTU, error from the router */
+		return from_peer ? -NT_DROP_MTU_EXCEEDED : nt_tc_too_big(skb, net->mtu, from);
+	if (external && !from_peer) {
+		struct nt_snat *sn = nt_snat_elsewhere(x, rtr->router_id, ip->saddr);
+
+		if (sn)
+			return nt_tc_to_snat_host(skb, x, in_net, sn);
+	}
 	mac = nb ? nb->mac : external ? nt_next_hop_mac(nk) : NULL;
 	if (!mac) {
 		if (external && net->uplink)
@@ -148,8 +182,6 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr)
 	/* Map values are read before the packet changes (helpers may move it). */
 	nt_mac_copy(macs, mac);
 	nt_mac_copy(macs + NT_ETH_ALEN, rt->mac);
-	if (!nt_tc_fits(skb, net)) /* the egress network's MTU, error from the router */
-		return nt_tc_too_big(skb, net->mtu, from);
 	if (external) {
 		r = nt_nat_out(skb, rtr->router_id);
 		if (r < 0)

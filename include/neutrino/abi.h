@@ -13,7 +13,9 @@
 
 #include <linux/types.h>
 
-#define NT_ABI_VERSION 2 /* 2: security-group maps keyed by policy id (nt_port.policy_id) */
+/* 2: security-group maps keyed by policy id (nt_port.policy_id)
+ * 3: nt_snat names the router's SNAT host (one host translates, DVR-style) */
+#define NT_ABI_VERSION 3
 
 #define NT_ETH_ALEN 6
 
@@ -142,6 +144,7 @@ enum nt_neigh_flags {
 	NT_NEIGH_PORT = 1u << 0,   /* a port's fixed IP */
 	NT_NEIGH_ROUTER = 1u << 1, /* a router interface (gateway) IP */
 	NT_NEIGH_REMOTE = 1u << 2, /* owner bound to another host */
+	NT_NEIGH_QUIET = 1u << 3,  /* known here, but ARP is answered on another host */
 };
 
 struct nt_neigh_key {
@@ -189,9 +192,11 @@ struct nt_route {
  * Floating IPs need no per-flow state: nt_fips maps fixed -> floating on the
  * way out and floating -> fixed on the way in, so disassociating one ends
  * every session through it at once (OSSN-0020). Default SNAT keeps one
- * binding per flow and direction in nt_nat; the external port comes from
- * this host's slice of the router's range (nt_snat), so hosts that share a
- * router's external IP never pick the same port. */
+ * binding per flow and direction in nt_nat, on one host per router (its SNAT
+ * host, as Neutron's DVR keeps SNAT central): the other hosts send such
+ * flows there over the tenant network's tunnel (nt_snat.snat_host), so the
+ * external address, its ARP answer and every port of the range have one
+ * owner and no two hosts can pick the same port. */
 enum nt_nat_dir {
 	NT_NAT_OUT = 1, /* VM -> outside: key has the fixed address */
 	NT_NAT_IN = 2,  /* outside -> VM: key has the external address */
@@ -207,11 +212,16 @@ struct nt_fip {
 	union nt_ip addr; /* the other side of the 1:1 mapping */
 };
 
+enum nt_snat_flags {
+	NT_SNAT_REMOTE = 1u << 0, /* another host translates: send to snat_host */
+};
+
 struct nt_snat { /* key: __u32 router_id */
 	union nt_ip ext_ip;
-	__u16 port_min; /* this host's slice of the port (ICMP id) range */
+	__u16 port_min; /* the port (ICMP id) range, on the SNAT host */
 	__u16 port_max;
-	__u32 pad;
+	__u32 flags;           /* enum nt_snat_flags */
+	union nt_ip snat_host; /* REMOTE: the SNAT host's tunnel endpoint */
 };
 
 struct nt_nat_key { /* a flow as one direction sees it, before translation */
@@ -646,7 +656,7 @@ NT_STATIC_ASSERT(sizeof(struct nt_route) == 36, "nt_route");
 NT_STATIC_ASSERT(sizeof(struct nt_router_info) == 88, "nt_router_info");
 NT_STATIC_ASSERT(sizeof(struct nt_fip_key) == 24, "nt_fip_key");
 NT_STATIC_ASSERT(sizeof(struct nt_fip) == 16, "nt_fip");
-NT_STATIC_ASSERT(sizeof(struct nt_snat) == 24, "nt_snat");
+NT_STATIC_ASSERT(sizeof(struct nt_snat) == 40, "nt_snat");
 NT_STATIC_ASSERT(sizeof(struct nt_nat_key) == 44, "nt_nat_key");
 NT_STATIC_ASSERT(sizeof(struct nt_nat_entry) == 48, "nt_nat_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");

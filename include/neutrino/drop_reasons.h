@@ -38,7 +38,8 @@
 	X(DHCP_CONSUMED, 26, "dhcp-consumed", "DHCP RELEASE or DECLINE taken by the built-in server: no reply is due") \
 	X(NO_NEIGHBOUR, 27, "no-neighbour", "routed, but the next hop's MAC is not known on the egress network") \
 	X(TO_ROUTER, 28, "to-router", "addressed to the router itself: only ICMP echo is answered") \
-	X(NO_NAT_BINDING, 29, "no-nat-binding", "from outside to an external address with no floating IP or SNAT binding")
+	X(NO_NAT_BINDING, 29, "no-nat-binding", "from outside to an external address with no floating IP or SNAT binding") \
+	X(NO_SNAT_PATH, 30, "no-snat-path", "the router's SNAT host is another host and no tunnel of this network reaches it")
 
 enum nt_drop_reason {
 #define NT_DROP_ENUM(name, num, str, desc) NT_DROP_##name = num,

@@ -8,6 +8,7 @@ namespace nt_test {
 
 void RouteTest::SetUp() {
     state_ = neutrino::load_state_file(state_file());
+    adjust_state(state_);
     for (const auto& p : state_.ports) {
         TestPort tp;
         tp.name = p.name;

@@ -41,8 +41,11 @@ protected:
 
     void SetUp() override;
     void TearDown() override;
-    // The state the datapath is compiled from (default kStateFile).
+    // The state the datapath is compiled from (default kStateFile), and a
+    // change a subclass makes to it before anything is built.
     virtual const char* state_file() const { return kStateFile; }
+    virtual void adjust_state(neutrino::State&) const {}
+    const neutrino::State& state() const { return state_; }
 
     const TestPort& port(const std::string& name) const;
     uint32_t tunnel_ifindex() const { return tunnel_ifindex_; }

@@ -13,8 +13,13 @@
 // ARP on ext0. The external server is 203.0.113.5, behind that gateway.
 //
 // SNAT ports come from bpf_get_hash_recalc(), so the test does not predict
-// them: it reads the binding back from nt_nat, checks it lies in the host's
-// slice (nt_snat) and builds the expected frames with it.
+// them: it reads the binding back from nt_nat, checks it lies in the
+// router's range (nt_snat) and builds the expected frames with it.
+//
+// The last tests add a second host h2 (tunnel 192.0.2.2): once as router-1's
+// SNAT host (h1 then sends a1's flows to the outside there, as sent, and
+// keeps a2's floating IP behind a MAC of its own), once with a VM of net-a
+// whose SNAT flows h1, the SNAT host, translates and sends back.
 #include <arpa/inet.h>
 #include <tins/icmp.h>
 #include <tins/tcp.h>
@@ -25,6 +30,8 @@
 #include "maps/bpf_map.hpp"
 #include "maps/entries.hpp"
 #include "maps/net_types.hpp"
+#include "maps/compile_nat.hpp"
+#include "overlay_env.hpp"
 #include "route_env.hpp"
 
 namespace nt_test {
@@ -124,7 +131,7 @@ protected:
         return std::nullopt;
     }
 
-    // router-1's SNAT entry (the only one): its id and this host's slice.
+    // router-1's SNAT entry (the only one): its id, range and SNAT host.
     std::pair<uint32_t, nt_snat> snat() const {
         neutrino::BpfMap<__u32, nt_snat> m(datapath().map_fd("nt_snat"), "nt_snat");
         std::vector<std::pair<uint32_t, nt_snat>> all;
@@ -168,7 +175,7 @@ protected:
     }
 
     // A SNAT flow from a1 to kServer: out through ext0 with the router's
-    // address and a port of the slice, the reply back to a1 as it was sent.
+    // address and a port of the range, the reply back to a1 as it was sent.
     void snat_round_trip(Proto p) {
         learn_gateway();
         const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
@@ -186,7 +193,7 @@ protected:
         const auto [rid, sn] = snat();
         EXPECT_GE(ext_port, sn.port_min);
         EXPECT_LE(ext_port, sn.port_max);
-        EXPECT_EQ(sn.port_min, NT_SNAT_PORT_MIN) << "h1 serves router-1 alone: the whole range";
+        EXPECT_EQ(sn.port_min, NT_SNAT_PORT_MIN) << "h1 is router-1's SNAT host: the whole range";
         EXPECT_EQ(sn.port_max, NT_SNAT_PORT_MAX);
         const auto ib = binding(NT_NAT_IN, proto, kServer, kExtIp, p == Proto::Echo ? ext_port : dport, ext_port);
         ASSERT_TRUE(ib) << "the IN binding, keyed as the reply arrives";
@@ -486,6 +493,179 @@ TEST_F(Nat, VmIcmpErrorAboutSnatReplyLeavesQuotingTheBinding) {
     const Bytes want = icmp_error_frame(gw.mac, kGwMac, {kExtIp, kServer, 63}, 3, 3, sent);
     expect_out(ingress("a1", err, true), ifindex(kUplink), want, true);
     expect_out(ingress("a1", err, false), 0, want, false);
+}
+
+// ---- Another host in the picture: DVR's central SNAT ------------------------------
+
+constexpr uint32_t kNetAVni = 5001;  // net-a's VXLAN VNI
+constexpr size_t kEth = 14;
+
+const neutrino::Port& state_port(const neutrino::State& s, const std::string& name) {
+    for (const auto& p : s.ports)
+        if (p.name == name) return p;
+    throw std::out_of_range("no port " + name);
+}
+
+void add_h2(neutrino::State& s) {
+    neutrino::Host h2;
+    h2.name = "h2";
+    h2.tunnel_ip = neutrino::IpAddr::parse("192.0.2.2");
+    s.hosts.push_back(h2);
+}
+
+// The tunnel packet h1 sends to h2 around inner, its IP id and UDP source
+// port (flow hash) taken from the output; compared from the outer IP header
+// on (the outer Ethernet header is left to the kernel).
+::testing::AssertionResult same_vxlan_to_h2(const Bytes& got, const Bytes& inner) {
+    if (got.size() < kEth + 20 + 8) return ::testing::AssertionFailure() << "too short for a tunnel packet";
+    Outer o = outer(Mac(), Mac(), Ip("192.0.2.1"), Ip("192.0.2.2"));
+    o.ip_id = static_cast<uint16_t>(got[18] << 8 | got[19]);
+    o.udp_sport = static_cast<uint16_t>(got[34] << 8 | got[35]);
+    const Bytes want = vxlan_packet(o, kNetAVni, inner);
+    return same_frame(Bytes(got.begin() + kEth, got.end()), Bytes(want.begin() + kEth, want.end()));
+}
+
+// h2 holds router-1's gateway port: h2 is the SNAT host, h1 is not.
+class NatElsewhere : public Nat {
+protected:
+    void adjust_state(neutrino::State& s) const override {
+        add_h2(s);
+        for (auto& p : s.ports)
+            if (p.name == "r1-gw") p.host_id = "h2";
+    }
+    // router-1's MAC on "public" as h1 uses it (not the gateway port's).
+    Mac h1_mac() const {
+        const auto m = neutrino::external_mac(state(), state().routers.at(0), state_port(state(), "r1-gw"), "h1");
+        return Mac(m.b.data());
+    }
+};
+
+// a1 (no floating IP) to the outside: the frame goes to h2 over net-a's
+// tunnel exactly as a1 sent it (h2 routes and translates it); h1 binds
+// nothing and needs no next hop on the external network for it.
+TEST_F(NatElsewhere, SnatFlowGoesToTheSnatHostAsSent) {
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a");
+    EXPECT_EQ(snat().second.flags, unsigned(NT_SNAT_REMOTE));
+    for (Proto p : {Proto::Tcp, Proto::Udp, Proto::Echo}) {
+        const Bytes out = flow_frame(p, a1.mac, r1a.mac, {a1.ip, kServer}, 40123, p == Proto::Echo ? 40123 : 443, false);
+        RunResult t = ingress("a1", out, true);
+        EXPECT_EQ(t.retval, kTcActRedirect) << describe(t);
+        EXPECT_EQ(t.cb.target, tunnel_ifindex()) << describe(t);
+        RunResult r = ingress("a1", out, false);
+        EXPECT_EQ(r.retval, kTcActRedirect) << describe(r);
+        EXPECT_TRUE(same_vxlan_to_h2(r.out, out));
+    }
+    EXPECT_TRUE(bindings().empty()) << "h1 binds no SNAT port";
+    EXPECT_EQ(learned(), 0u);
+}
+
+// a2's floating IP is h1's to translate, with h1's own MAC on the external
+// network both ways: the switch learns it on h1's port alone.
+TEST_F(NatElsewhere, FloatingIpIsTranslatedHereBehindThisHostsMac) {
+    learn_gateway();
+    const TestPort &a2 = port("a2"), &r1a = port("r1-a"), &gw = port("r1-gw");
+    const Mac mine = h1_mac();
+    ASSERT_NE(mine, gw.mac);
+    const Bytes out = flow_frame(Proto::Udp, a2.mac, r1a.mac, {a2.ip, kServer}, 5353, 53, false);
+    expect_out(ingress("a2", out, false), 0, flow_frame(Proto::Udp, mine, kGwMac, {kFip, kServer, 63}, 5353, 53, false),
+               false);
+    const Bytes in = flow_frame(Proto::Udp, kGwMac, mine, {kServer, kFip}, 53, 5353, true);
+    expect_out(uplink_ingress(kUplink, in, true), a2.ifindex,
+               flow_frame(Proto::Udp, r1a.mac, a2.mac, {kServer, a2.ip, 63}, 53, 5353, true), true);
+    // Sent to the SNAT host's MAC it is not h1's frame: not routed here.
+    RunResult r = uplink_ingress(kUplink, flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kFip}, 53, 5353, true), true);
+    EXPECT_NE(r.cb.verdict, NT_VERDICT_REDIRECT) << describe(r);
+    EXPECT_TRUE(bindings().empty());
+}
+
+// On the external network h1 answers ARP for its floating IP (with its own
+// MAC), never for the router's external address (h2's); a VM's ping of that
+// address is still answered here.
+TEST_F(NatElsewhere, OnlyTheSnatHostAnswersArpForTheExternalAddress) {
+    const Bytes fip_req = arp_request(kGwMac, kGwIp, kFip);
+    expect_out(uplink_ingress(kUplink, fip_req, false), 0, arp_reply(h1_mac(), kFip, kGwMac, kGwIp), false);
+    const Bytes ext_req = arp_request(kGwMac, kGwIp, kExtIp);
+    RunResult r = uplink_ingress(kUplink, ext_req, true);
+    EXPECT_NE(r.cb.verdict, NT_VERDICT_REPLY) << describe(r);
+    EXPECT_TRUE(same_frame(r.out, ext_req)) << "not answered";
+
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a");
+    const Bytes ping = flow_frame(Proto::Echo, a1.mac, r1a.mac, {a1.ip, kExtIp}, 7, 7, false);
+    RunResult t = ingress("a1", ping, true);
+    EXPECT_EQ(t.cb.verdict, NT_VERDICT_REPLY) << describe(t);
+    EXPECT_TRUE(same_frame(t.out, flow_frame(Proto::Echo, r1a.mac, a1.mac, {kExtIp, a1.ip, 64}, 7, 7, true)));
+}
+
+// h1 is the SNAT host; h2 has a VM "r2" on net-a (10.1.0.21) whose flows to
+// the outside h2 sends here over the tunnel.
+class NatSnatHost : public Nat {
+protected:
+    void adjust_state(neutrino::State& s) const override {
+        add_h2(s);
+        neutrino::Port vm = state_port(s, "a1");
+        vm.id = "a1000021-0000-4000-8000-000000000021";
+        vm.name = "r2";
+        vm.host_id = "h2";
+        vm.mac_address = *neutrino::MacAddr::parse("fa:16:3e:00:21:21");
+        vm.fixed_ips.at(0).ip_address = *neutrino::IpAddr::parse("10.1.0.21");
+        vm.interface_name = neutrino::default_interface_name(vm.id);
+        s.ports.push_back(vm);
+    }
+    RunResult from_h2(const Bytes& inner, bool trace) {
+        return uplink_ingress(kTunnelIf, vxlan_packet(outer(Mac("02:00:00:00:00:02"), Mac("02:00:00:00:00:01"),
+                                                            kVtep2, kVtep1),
+                                                      kNetAVni, inner),
+                              trace);
+    }
+
+    // r2's flow: translated here and out of ext0; the reply translated back
+    // and sent to h2 over the tunnel, routed (r2's MAC, TTL 63).
+    void round_trip(Proto p) {
+        learn_gateway();
+        const TestPort &r2 = port("r2"), &r1a = port("r1-a"), &gw = port("r1-gw");
+        const uint16_t sport = 40555, dport = p == Proto::Echo ? sport : 8080;
+        const uint8_t proto = proto_number(p);
+        const Bytes sent = flow_frame(p, r2.mac, r1a.mac, {r2.ip, kServer}, sport, dport, false);
+
+        RunResult t = from_h2(sent, true);
+        EXPECT_EQ(t.retval, kTcActRedirect) << describe(t);
+        EXPECT_EQ(t.cb.target, ifindex(kUplink)) << describe(t);
+        EXPECT_TRUE(bindings().empty()) << "trace binds nothing";
+        RunResult r = from_h2(sent, false);
+        ASSERT_EQ(r.retval, kTcActRedirect) << describe(r);
+        const auto ob = binding(NT_NAT_OUT, proto, r2.ip, kServer, sport, dport);
+        ASSERT_TRUE(ob) << "the SNAT host binds the flow";
+        const uint16_t ext = ntohs(ob->port);
+        EXPECT_TRUE(same_frame(r.out, flow_frame(p, gw.mac, kGwMac, {kExtIp, kServer, 63}, ext,
+                                                 p == Proto::Echo ? ext : dport, false)));
+
+        const Bytes reply = flow_frame(p, kGwMac, gw.mac, {kServer, kExtIp}, dport, ext, true);
+        RunResult b = uplink_ingress(kUplink, reply, false);
+        EXPECT_EQ(b.retval, kTcActRedirect) << describe(b);
+        EXPECT_TRUE(same_vxlan_to_h2(b.out, flow_frame(p, r1a.mac, r2.mac, {kServer, r2.ip, 63}, dport, sport, true)));
+    }
+};
+
+TEST_F(NatSnatHost, TcpFromAnotherHostIsTranslatedHereAndTheReplyGoesBack) { round_trip(Proto::Tcp); }
+TEST_F(NatSnatHost, UdpFromAnotherHostIsTranslatedHereAndTheReplyGoesBack) { round_trip(Proto::Udp); }
+TEST_F(NatSnatHost, EchoFromAnotherHostIsTranslatedHereAndTheReplyGoesBack) { round_trip(Proto::Echo); }
+
+// Over the tunnel only SNAT flows are routed: every host routes its own
+// VMs' other frames. East-west or to the router itself: dropped with the
+// reason, no ICMP error sent back (it would leave untunnelled).
+TEST_F(NatSnatHost, FromAnotherHostOnlySnatFlowsAreRouted) {
+    learn_gateway();
+    const TestPort &r2 = port("r2"), &r1a = port("r1-a"), &a1 = port("a1");
+    const Bytes east_west = flow_frame(Proto::Udp, r2.mac, r1a.mac, {r2.ip, a1.ip}, 1000, 2000, false);
+    const Bytes to_router = flow_frame(Proto::Echo, r2.mac, r1a.mac, {r2.ip, kExtIp}, 9, 9, false);
+    for (const auto& [frame, reason] : {std::pair{east_west, NT_DROP_NO_ROUTE}, std::pair{to_router, NT_DROP_TO_ROUTER}}) {
+        expect_trace_drop(from_h2(frame, true), reason);
+        const uint64_t before = drop_packets(reason);
+        RunResult r = from_h2(frame, false);
+        EXPECT_EQ(r.retval, kTcActShot) << describe(r);
+        EXPECT_EQ(drop_packets(reason), before + 1);
+    }
+    EXPECT_TRUE(bindings().empty());
 }
 
 }  // namespace

@@ -167,9 +167,14 @@ TEST(Compile, OtherHostGetsOnlyItsOwnPorts) {
     EXPECT_EQ(r.local_ports[0].port_id, "d2ff0536-d1b5-4d95-8e4d-2a3b4c5d6e7f");
     // Fixed IPs only: the allowed-address-pair VIP 192.168.1.100 is answered
     // by its owner. And the gateway 192.168.1.1: router-a serves this host
-    // too. Not the external IP (compute-1 owns it) nor the floating IP
-    // (translated where its VM is, on compute-1).
-    EXPECT_EQ(r.entries.neigh.size(), 2u);
+    // too. The external IP is known (a VM's ping of it is answered here)
+    // but quiet: compute-1, the SNAT host, answers ARP for it. Not the
+    // floating IP (translated where its VM is, on compute-1).
+    EXPECT_EQ(r.entries.neigh.size(), 3u);
+    size_t quiet = 0;
+    for (const auto& [k, v] : r.entries.neigh)
+        if (v.flags & NT_NEIGH_QUIET) quiet++;
+    EXPECT_EQ(quiet, 1u);
     EXPECT_TRUE(r.entries.fips.empty());
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "maps/compile.hpp"
+#include "maps/compile_nat.hpp"
 #include "maps/state.hpp"
 
 using namespace neutrino;
@@ -329,7 +330,7 @@ TEST(CompileRouter, RouterInterfaceBoundToAnotherHostIsStillTheRouterHere) {
 // ---- external next hops resolved at apply time ----------------------------------
 // State: tests/fixtures/e2e-routing.json. router-1's gateway 172.31.208.102
 // is on "public" (flat, physnet "public" = eth2 on both hosts), whose subnet's
-// gateway is 172.31.208.1; compute-1 owns the SNAT address and translates
+// gateway is 172.31.208.1; compute-1 is the SNAT host and translates
 // a1's floating IP 172.31.208.110; compute-2 has VMs behind router-1 but
 // neither.
 
@@ -368,6 +369,9 @@ TEST(CompileRouter, HostWithAFloatingIpAsksAsTheFloatingIp) {
     auto hops = next_hops(s, "compute-2");
     ASSERT_EQ(hops.size(), 1u);
     EXPECT_EQ(hops[0].source, *IpAddr::parse("172.31.208.110"));
+    EXPECT_EQ(hops[0].mac, external_mac(s, s.routers[0], port_named(s, "r1-gw"), "compute-2"))
+        << "asks with compute-2's own MAC: the gateway port's is the SNAT host's";
+    EXPECT_NE(hops[0].mac, *MacAddr::parse("fa:16:3e:aa:00:0e"));
     EXPECT_EQ(hops[0].target, *IpAddr::parse("172.31.208.1"));
 }
 
