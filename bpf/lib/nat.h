@@ -106,6 +106,8 @@ struct nt_l3_scratch {
 	struct nt_nat_entry ie;
 	struct nt_nat_entry oe;
 	struct nt_fdb_entry peer; /* the SNAT host, as a remote L2 target */
+	__u32 in_net;             /* nt_tc_route's arguments, kept here rather */
+	__u32 from_peer;          /* than spilled to its stack frame */
 };
 
 struct {

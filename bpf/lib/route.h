@@ -87,11 +87,13 @@ NT_INLINE int nt_tc_resolve(struct __sk_buff *skb, const struct nt_net *net, con
  * router's MAC, over the ingress network's tunnel to that host, which routes
  * and translates it; the replies come back to the VM the same way as any
  * routed frame. The tenant network's MTU already leaves room for the tunnel. */
-NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x, __u32 in_net,
+NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x, struct nt_net_key *k,
 				 const struct nt_snat *sn)
 {
-	struct nt_net_key k = { .net_id = in_net };
-	struct nt_net *net = bpf_map_lookup_elem(&nt_nets, &k);
+	struct nt_net *net;
+
+	k->net_id = x->in_net;
+	net = bpf_map_lookup_elem(&nt_nets, k);
 
 	if (!net || (net->type != NT_NET_VXLAN && net->type != NT_NET_GRE) || !sn->snat_host.w[3])
 		return -NT_DROP_NO_SNAT_PATH;
@@ -127,13 +129,15 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr,
 
 	if (!skb || !rtr || !x)
 		return -NT_DROP_NO_ROUTE;
+	x->in_net = in_net;
+	x->from_peer = from_peer;
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return -NT_DROP_NO_ROUTE;
 	ip = &x->ip;
 	macs = x->macs;
 	if (bpf_skb_load_bytes(skb, NT_IP_OFF, ip, sizeof(*ip)) < 0 || ip->ihl < 5)
 		return -NT_DROP_MALFORMED;
-	from = from_peer ? 0 : rtr->router_ip.w[3]; /* 0: drops without an ICMP error */
+	from = x->from_peer ? 0 : rtr->router_ip.w[3]; /* 0: drops without an ICMP error */
 	rk = &x->rk;
 	nk = &x->nk;
 	__builtin_memset(rk, 0, sizeof(*rk));
@@ -155,7 +159,7 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr,
 	 * address. (A static route's next hop being a router says nothing
 	 * about the destination.) */
 	if (nb && (nb->flags & NT_NEIGH_ROUTER) && !(rt->flags & NT_ROUTE_VIA))
-		return from_peer ? -NT_DROP_TO_ROUTER : nt_tc_router_local(skb, ip);
+		return x->from_peer ? -NT_DROP_TO_ROUTER : nt_tc_router_local(skb, ip);
 	if (ip->ttl <= 1)
 		return nt_tc_icmp4_back(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, from, NT_DROP_TTL_EXCEEDED);
 	netk.net_id = rt->net_id;
@@ -163,15 +167,15 @@ NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr,
 	if (!net)
 		return -NT_DROP_NO_ROUTE;
 	external = rt->flags & NT_ROUTE_EXTERNAL;
-	if (from_peer && !external)
+	if (x->from_peer && !external)
 		return -NT_DROP_NO_ROUTE;
 	if (!nt_tc_fits(skb, net)) /* the egress network's MTU, error from the router */
-		return from_peer ? -NT_DROP_MTU_EXCEEDED : nt_tc_too_big(skb, net->mtu, from);
-	if (external && !from_peer) {
+		return x->from_peer ? -NT_DROP_MTU_EXCEEDED : nt_tc_too_big(skb, net->mtu, from);
+	if (external && !x->from_peer) {
 		struct nt_snat *sn = nt_snat_elsewhere(x, rtr->router_id, ip->saddr);
 
 		if (sn)
-			return nt_tc_to_snat_host(skb, x, in_net, sn);
+			return nt_tc_to_snat_host(skb, x, &netk, sn);
 	}
 	mac = nb ? nb->mac : external ? nt_next_hop_mac(nk) : NULL;
 	if (!mac) {

@@ -77,7 +77,7 @@ peer() { peer_seen "$1" 198.51.100.7 7007; }
 seen=$(peer b1) || { h1 stats; h1 nat list; fail "b1 (no floating IP) cannot reach the outside"; }
 [ "${seen%%:*}" = 172.31.208.102 ] || fail "b1 seen as $seen, expected the router's SNAT address"
 port=${seen##*:}
-[ "$port" -ge 1024 ] && [ "$port" -le 33791 ] || fail "SNAT port $port outside compute-1's slice 1024-33791"
+[ "$port" -ge 1024 ] && [ "$port" -le 65535 ] || fail "SNAT port $port outside the range 1024-65535"
 seen=$(peer a1) || fail "a1 (floating IP) cannot reach the outside"
 [ "${seen%%:*}" = 172.31.208.110 ] || fail "a1 seen as $seen, expected its floating IP"
 pings b1 198.51.100.7 || fail "ICMP echo through SNAT"
@@ -85,7 +85,7 @@ pings b1 198.51.100.7 || fail "ICMP echo through SNAT"
 # back translated, quote included: b1's UDP socket sees the refusal.
 got=$(udp_probe b1 198.51.100.7 9)
 [ "$got" = refused ] || fail "ICMP port unreachable through SNAT: the VM saw '$got'"
-pass "outbound: SNAT to the router's address (port from this host's slice), floating IP for a1, ICMP errors translated back"
+pass "outbound: SNAT to the router's address (port from 1024-65535), floating IP for a1, ICMP errors translated back"
 
 pings ext 172.31.208.110 || fail "outside -> floating IP -> a1"
 # TCP in through the floating IP: a1 sees the real outside source.
@@ -132,6 +132,58 @@ seen_b=$(peer b1) || fail "b1 through SNAT"
 [ "${seen_b%%:*}" = 172.31.208.102 ] && [ "${seen_b##*:}" != "${seen##*:}" ] \
   || fail "a1 as $seen and b1 as $seen_b: not distinct ports of the SNAT address"
 pass "two VMs to one server port through SNAT: $seen and $seen_b"
+
+# --- the other host: SNAT through the SNAT host, a floating IP of its own -----------
+# compute-1 is router-1's SNAT host (r1-gw is unbound: the first host with VMs
+# behind the router). compute-2's VMs go out through it, as Neutron's DVR
+# does: b2 over net-b's GRE tunnel, a2 over net-a's VXLAN. One host binds
+# every port, so they never collide with compute-1's VMs' ports.
+h2() { "$NEUTRINO" --instance "$PFX-compute-2" --netns "$PFX-compute-2" "$@"; }
+seen_b2=$(peer b2) || { h2 stats; h1 nat list; fail "b2 (compute-2) cannot reach the outside through the SNAT host"; }
+[ "${seen_b2%%:*}" = 172.31.208.102 ] || fail "b2 seen as $seen_b2, expected the router's SNAT address"
+[ "${seen_b2##*:}" != "${seen_b##*:}" ] || fail "b1 and b2 (two hosts) got the same SNAT port ${seen_b##*:}"
+seen_a2=$(peer a2) || fail "a2 (compute-2, VXLAN) cannot reach the outside through the SNAT host"
+[ "${seen_a2%%:*}" = 172.31.208.102 ] || fail "a2 seen as $seen_a2"
+pings b2 198.51.100.7 || fail "ICMP echo from compute-2 through the SNAT host"
+got=$(udp_probe a2 198.51.100.7 9)
+[ "$got" = refused ] || fail "ICMP port unreachable to compute-2's VM through the SNAT host: '$got'"
+h1 nat list | grep -q '10\.2\.0\.13' || fail "b2's binding is not on compute-1: $(h1 nat list)"
+! h2 nat list | grep -q '172\.31\.208\.102' || fail "compute-2 bound SNAT ports itself: $(h2 nat list)"
+bps=$(iperf_bps b2 ext 198.51.100.7)
+[ "$bps" -gt 10000000 ] || fail "iperf3 from compute-2 through the SNAT host: $bps bit/s"
+pass "compute-2's VMs (GRE and VXLAN) go out through compute-1, the SNAT host: $seen_b2 and $seen_a2, ping, ICMP errors, TCP $((bps / 1000000)) Mbit/s; compute-2 binds nothing"
+
+# A floating IP on compute-2 (a2: 172.31.208.111) while compute-1 keeps
+# translating SNAT: each host answers ARP and sends behind its own MAC on
+# the external network, so the outside's bridge never moves one between them.
+python3 - "$NT_TMP/nofip.json" >"$NT_TMP/fip2.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = dict(d["floatingips"][0], id="f1000002-0000-4000-8000-0000000000f2", floating_ip_address="172.31.208.111",
+         port_id="a1000005-0e70-4000-8000-000000000001", fixed_ip_address="10.1.0.15")
+d["floatingips"].append(f)
+print(json.dumps(d))
+EOF
+h1 apply --host compute-1 "$NT_TMP/fip2.json" >/dev/null || fail "apply (compute-1) with a2's floating IP"
+h2 apply --host compute-2 "$NT_TMP/fip2.json" >/dev/null || fail "apply (compute-2) with a2's floating IP"
+for round in 1 2 3; do
+  seen=$(peer a2) || fail "round $round: a2 (floating IP on compute-2) cannot reach the outside"
+  [ "${seen%%:*}" = 172.31.208.111 ] || fail "round $round: a2 seen as $seen, expected its floating IP"
+  seen=$(peer b1) || fail "round $round: b1 (compute-1, SNAT) after compute-2's traffic"
+  [ "${seen%%:*}" = 172.31.208.102 ] || fail "round $round: b1 seen as $seen"
+  pings ext 172.31.208.111 || fail "round $round: outside -> a2's floating IP on compute-2"
+  pings ext 172.31.208.102 || fail "round $round: outside -> the SNAT address on compute-1"
+done
+peer_server a2 10.1.0.15 7009 20
+seen=$(peer_seen ext 172.31.208.111 7009) || fail "outside -> a2's floating IP over TCP"
+[ "${seen%%:*}" = 172.31.208.1 ] || fail "a2 saw the outside connection from $seen"
+mac_of() { in_ns ext ip neigh show "$1" dev ext0 | awk '{print $3}'; }
+[ "$(mac_of 172.31.208.102)" = fa:16:3e:aa:00:0e ] || fail "the SNAT address resolves to '$(mac_of 172.31.208.102)'"
+case "$(mac_of 172.31.208.111)" in
+  06:4e:*) ;;
+  *) fail "a2's floating IP resolves to '$(mac_of 172.31.208.111)', expected compute-2's own 06:4e:... MAC" ;;
+esac
+pass "a floating IP on compute-2 beside compute-1's SNAT: both ways, 3 rounds in turn, each host behind its own MAC"
 
 # No iptables NAT anywhere: not in the root namespace, not in any of ours.
 for ns in "" $(ip netns list | awk '{print $1}' | grep "^$PFX-" || true); do
