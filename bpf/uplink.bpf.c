@@ -91,12 +91,8 @@ NT_INLINE int nt_uplink_arp(struct __sk_buff *skb, __u32 net_id, int *action)
 		nt_ext_learn(net_id, arp);
 	if (!nt_arp_reply_in_place(eth, arp, net_id, NT_NEIGH_ROUTER))
 		return 0;
-	if (net->type == NT_NET_VLAN && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)net->seg_id) < 0) {
-		*action = nt_tc_drop(skb, NULL, NT_DROP_ENCAP_FAILED);
-		return 1;
-	}
 	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, 0);
-	*action = bpf_redirect(skb->ifindex, 0);
+	*action = nt_tc_back(skb);
 	return 1;
 }
 
@@ -181,6 +177,7 @@ int uplink_ingress(struct __sk_buff *skb)
 	 * skb metadata. */
 	pk.vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : 0;
 	pn = bpf_map_lookup_elem(&nt_provider, &pk);
+	nt_tc_back_tag_set(skb, pn ? pk.vlan : 0); /* answers go back tagged as the frame came */
 	if (pn) {
 		if (skb->vlan_present && bpf_skb_vlan_pop(skb) < 0)
 			return nt_tc_drop(skb, NULL, NT_DROP_MALFORMED);

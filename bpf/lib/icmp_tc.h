@@ -111,7 +111,7 @@ NT_INLINE int nt_tc_icmp4_back(struct __sk_buff *skb, __u32 type, __u32 code, __
 		return TC_ACT_SHOT;
 	}
 	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, reason);
-	return bpf_redirect(skb->ifindex, 0);
+	return nt_tc_back(skb);
 }
 
 #endif

@@ -55,7 +55,7 @@ NT_INLINE int nt_tc_router_local(struct __sk_buff *skb, const struct iphdr *ip)
 	    bpf_skb_store_bytes(skb, NT_L4_OFF, &new, sizeof(new), 0) < 0)
 		return -NT_DROP_MALFORMED;
 	nt_tc_report(skb, NT_VERDICT_REPLY, skb->ifindex, 0);
-	return bpf_redirect(skb->ifindex, 0);
+	return nt_tc_back(skb);
 }
 
 /* Out of the physnet uplink of a flat/VLAN network to a MAC behind it. */

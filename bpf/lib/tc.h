@@ -42,6 +42,48 @@ NT_INLINE int nt_tc_redirect(struct __sk_buff *skb, __u32 ifindex)
 	return bpf_redirect(ifindex, 0);
 }
 
+/* ---- Back out of the ingress interface ----------------------------------------
+ * A frame answered in place (ICMP error, echo reply, ARP reply) leaves by the
+ * interface it came in. On a VLAN provider uplink the stack had moved the
+ * tag into the skb metadata and uplink_ingress popped it: it records the tag
+ * here for every frame, under that interface's index (a tap's answer never
+ * matches an uplink's), and nt_tc_back puts it back. Per CPU: one program
+ * run at a time. */
+struct nt_back_tag {
+	__u32 ifindex;
+	__u32 vlan; /* 0: untagged */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_back_tag);
+} nt_back_tag SEC(".maps");
+
+NT_INLINE void nt_tc_back_tag_set(const struct __sk_buff *skb, __u32 vlan)
+{
+	__u32 zero = 0;
+	struct nt_back_tag *t = bpf_map_lookup_elem(&nt_back_tag, &zero);
+
+	if (t) {
+		t->ifindex = skb->ifindex;
+		t->vlan = vlan;
+	}
+}
+
+/* Redirects skb back out of the interface it came in, tagged as it came. */
+NT_INLINE int nt_tc_back(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct nt_back_tag *t = bpf_map_lookup_elem(&nt_back_tag, &zero);
+
+	if (t && t->vlan && t->ifindex == skb->ifindex &&
+	    bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)t->vlan) < 0)
+		return nt_tc_drop(skb, NULL, NT_DROP_ENCAP_FAILED);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
 /* Head-end replication inside the network: one clone per flood slot, except
  * back to the ingress port. bpf_loop keeps verification cost independent of
  * the slot count. Returns the copies sent (or, when tracing, that would be). */

@@ -1,6 +1,7 @@
 #include "route_env.hpp"
 
 #include "loader/links.hpp"
+#include "loader/tc_attach.hpp"
 #include "maps/bpf_map.hpp"
 #include "maps/entries.hpp"
 
@@ -75,6 +76,11 @@ uint32_t RouteTest::ifindex(const std::string& ifname) const {
 
 RunResult RouteTest::uplink_ingress(const std::string& ifname, const Bytes& frame, bool trace) {
     return run(dp_->prog_fd(neutrino::kProgUplinkIngress), frame, ifindex(ifname), trace);
+}
+
+void RouteTest::attach_tc(const char* prog, const std::string& ifname, bool ingress) {
+    neutrino::TcAttacher tc(dp_->map_fd(neutrino::kMapAttachments), "", neutrino::TcMode::Cls);
+    tc.ensure(dp_->prog_fd(prog), ifindex(ifname), ingress, ifname, "");
 }
 
 RunResult RouteTest::ingress(const std::string& port_name, const Bytes& frame, bool trace) {

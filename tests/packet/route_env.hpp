@@ -55,6 +55,10 @@ protected:
     RunResult ingress(const std::string& port_name, const Bytes& frame, bool trace);
     // uplink_ingress on a frame arriving from the wire at the uplink ifname.
     RunResult uplink_ingress(const std::string& ifname, const Bytes& frame, bool trace);
+    // Attaches a program of the datapath at a TC hook for real (cls_bpf;
+    // removed with the interface in TearDown), for what a test run cannot
+    // do (a VLAN tag in the skb metadata).
+    void attach_tc(const char* prog, const std::string& ifname, bool ingress);
 
     uint64_t drop_packets(uint32_t reason) const { return nt_test::drop_packets(*dp_, reason); }
     uint64_t total_drop_packets() const { return nt_test::total_drop_packets(*dp_); }

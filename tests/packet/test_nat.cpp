@@ -668,5 +668,57 @@ TEST_F(NatSnatHost, FromAnotherHostOnlySnatFlowsAreRouted) {
     EXPECT_TRUE(bindings().empty());
 }
 
+// ---- A VLAN external network ---------------------------------------------------------
+// "public" as VLAN 208 on ext0: what the router answers from the uplink goes
+// back tagged as it came. The stack moves a received tag into the skb
+// metadata before TC runs, which a test run cannot do: uplink_ingress is
+// attached to ext0 for real and tagged frames come from the "switch".
+constexpr uint16_t kExtVlan = 208;
+
+class NatVlan : public Nat {
+protected:
+    void adjust_state(neutrino::State& s) const override {
+        for (auto& n : s.networks)
+            if (n.external) {
+                n.type = neutrino::NetworkType::Vlan;
+                n.segmentation_id = kExtVlan;
+            }
+    }
+    void SetUp() override {
+        Nat::SetUp();
+        attach_tc(neutrino::kProgUplinkIngress, kUplink, true);
+    }
+    // What comes back out of ext0 for one tagged frame sent to it.
+    std::vector<Bytes> answers_to(const Bytes& frame) {
+        Capture wire("sw-ext0");
+        inject("sw-ext0", with_vlan_tag(frame, kExtVlan));
+        return wire.frames();
+    }
+};
+
+TEST_F(NatVlan, AnswersFromTheUplinkGoBackTagged) {
+    const Mac gw = port("r1-gw").mac;
+    auto got = answers_to(arp_request(kGwMac, kGwIp, kExtIp));
+    ASSERT_EQ(got.size(), 1u) << "ARP for the router's address";
+    EXPECT_TRUE(same_frame(got[0], with_vlan_tag(arp_reply(gw, kExtIp, kGwMac, kGwIp), kExtVlan)));
+
+    got = answers_to(flow_frame(Proto::Echo, kGwMac, gw, {kServer, kExtIp}, 7, 7, false));
+    ASSERT_EQ(got.size(), 1u) << "a ping of the router's address";
+    EXPECT_TRUE(same_frame(got[0], with_vlan_tag(flow_frame(Proto::Echo, gw, kGwMac, {kExtIp, kServer, 64}, 7, 7, true),
+                                                 kExtVlan)));
+
+    // TTL 1 on the way in to a2's floating IP: time exceeded from the router,
+    // back on VLAN 208 (it left untagged, on no VLAN, before).
+    got = answers_to(flow_frame(Proto::Udp, kGwMac, gw, {kServer, kFip, 1}, 53, 5353, true));
+    ASSERT_EQ(got.size(), 1u) << "an ICMP error from the router";
+    const Bytes& e = got[0];
+    ASSERT_GE(e.size(), 4u + kEth + 20 + 8);
+    EXPECT_EQ(e[12] << 8 | e[13], 0x8100) << "tagged";
+    EXPECT_EQ((e[14] << 8 | e[15]) & 0x0fff, kExtVlan);
+    EXPECT_EQ(e[4 + kEth + 9], kProtoIcmp);
+    EXPECT_EQ(e[4 + kEth + 20], 11) << "time exceeded";
+    EXPECT_EQ(Mac(&e[0]), kGwMac) << "back to the sender";
+}
+
 }  // namespace
 }  // namespace nt_test
