@@ -177,7 +177,7 @@ int uplink_ingress(struct __sk_buff *skb)
 	 * skb metadata. */
 	pk.vlan = skb->vlan_present ? (skb->vlan_tci & 0x0fff) : 0;
 	pn = bpf_map_lookup_elem(&nt_provider, &pk);
-	nt_tc_back_tag_set(skb, pn ? pk.vlan : 0); /* answers go back tagged as the frame came */
+	nt_rx_note_start(skb, pn ? pk.vlan : 0); /* answers go back tagged as the frame came */
 	if (pn) {
 		if (skb->vlan_present && bpf_skb_vlan_pop(skb) < 0)
 			return nt_tc_drop(skb, NULL, NT_DROP_MALFORMED);

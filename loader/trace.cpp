@@ -244,9 +244,12 @@ void describe(const TraceHost& h, TraceStage& s) {
         s.notes.push_back("destination port " + ta->get("dport") + " -> " + tb->get("dport"));
 }
 
-// The packet went out routed to the external network with its fixed source:
-// a SNAT router has no binding for the flow yet, and a trace makes none.
-void note_snat_without_binding(const TraceHost& h, TraceStage& s) {
+// A tap's frame to a router MAC left with its fixed source: out of the
+// external network, a SNAT router has no binding for the flow yet (a trace
+// makes none); over the tunnel still addressed to the router MAC, it goes
+// to the router's SNAT host as sent (a routed frame would carry the
+// destination VM's MAC).
+void note_snat(const TraceHost& h, TraceStage& s) {
     auto in = decode_frame(s.in), out = decode_frame(s.out);
     const Layer* a = last_of(in, "ipv4");
     const Layer* b = last_of(out, "ipv4");
@@ -259,11 +262,15 @@ void note_snat_without_binding(const TraceHost& h, TraceStage& s) {
     if (!r || !(r->flags & NT_FDB_ROUTER)) return;
     auto sn = h.e.snat.find(r->router_id);
     if (sn == h.e.snat.end()) return;
+    const Layer* inner_eth = last_of(out, "eth");
+    const bool as_sent = has_tunnel(out) && inner_eth && inner_eth->get("dst") == ea->get("dst");
     if (sn->second.flags & NT_SNAT_REMOTE) {
+        if (!as_sent) return;
         s.notes.push_back("SNAT: translated on the router's SNAT host " + ip_of(sn->second.snat_host).str() +
                           " (source -> " + ip_of(sn->second.ext_ip).str() + "); the frame goes there as sent");
         return;
     }
+    if (has_tunnel(out)) return;  // routed to a VM on another host
     s.notes.push_back("SNAT: no binding for this flow yet; a real packet would get one (source -> " +
                       ip_of(sn->second.ext_ip).str() + ", port " + std::to_string(sn->second.port_min) + "-" +
                       std::to_string(sn->second.port_max) + "); a trace makes none, so it shows the source untranslated");
@@ -465,6 +472,7 @@ TraceResult run_trace(const InstanceOptions& self, const TraceRequest& req) {
                 bool tun = has_tunnel(out);
                 const Layer* outer = first_of(out, "ipv4");
                 std::string vtep = tun && outer ? outer->get("dst") : "";
+                if (s.program == kProgTapIngress) note_snat(H, s);
                 if (tun && peer && peer->cfg.tunnel_ifindex && ip_of(peer->cfg.tunnel_ip).str() == vtep) {
                     s.notes.push_back("to VTEP " + vtep + ": host " + peer->name);
                     next = Next{peer.get(), kProgUplinkIngress, peer->cfg.tunnel_ifindex, s.out};
@@ -483,7 +491,6 @@ TraceResult run_trace(const InstanceOptions& self, const TraceRequest& req) {
                         res.summary = "leaves " + s.host + " via uplink " + H.ifname(s.target) +
                                       (net.empty() ? "" : " (network " + net + ")");
                     }
-                    if (s.program == kProgTapIngress) note_snat_without_binding(H, s);
                 }
             } else {
                 res.outcome = "redirected";

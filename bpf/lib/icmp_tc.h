@@ -51,10 +51,50 @@ NT_INLINE int nt_icmp4_error_allowed(const struct iphdr *ip, __u8 l4_first_byte)
  * from `from` back to the frame's sender, MACs swapped. 0 when the skb now
  * holds the error; negative when none is due or it could not be built (the
  * frame is then unchanged or no longer useful: the caller drops it). */
+/* An error about a frame nt_nat_in translated on its way in quotes it as its
+ * sender sent it (RFC 5508): the quoted destination address and port (or
+ * echo id) back to what nt_rx_note recorded, with the quoted IP checksum and
+ * the quoted UDP/ICMP checksum, all in the error being built. (TCP's
+ * checksum is past the 8 quoted bytes.) */
+NT_INLINE void nt_icmp4_quote_as_sent(struct nt_icmp4_error_frame *f, const struct nt_rx_note *n)
+{
+	struct iphdr *q = (struct iphdr *)f->quoted;
+	__u8 *l4 = f->quoted + sizeof(struct iphdr);
+	__u16 port_off = 2, csum_off = 0, csum;
+	__be16 port;
+
+	q->check = nt_csum_replace32(q->check, q->daddr, n->orig_addr);
+	q->daddr = n->orig_addr;
+	if (q->protocol == IPPROTO_UDP) {
+		csum_off = 6;
+	} else if (q->protocol == IPPROTO_ICMP) {
+		if (l4[0] != ICMP_ECHO && l4[0] != ICMP_ECHOREPLY)
+			return;
+		port_off = 4;
+		csum_off = 2;
+	} else if (q->protocol != IPPROTO_TCP) {
+		return;
+	}
+	__builtin_memcpy(&port, l4 + port_off, sizeof(port));
+	if (port != n->now_port)
+		return;
+	__builtin_memcpy(l4 + port_off, &n->orig_port, sizeof(port));
+	if (!csum_off)
+		return;
+	__builtin_memcpy(&csum, l4 + csum_off, sizeof(csum));
+	if (!csum)
+		return; /* UDP without a checksum */
+	if (q->protocol == IPPROTO_UDP)
+		csum = nt_csum_replace32(csum, n->now_addr, n->orig_addr);
+	csum = nt_csum_replace16(csum, n->now_port, n->orig_port);
+	__builtin_memcpy(l4 + csum_off, &csum, sizeof(csum));
+}
+
 NT_GLOBAL int nt_tc_icmp4_error(struct __sk_buff *skb, __u32 type, __u32 code, __u32 info, __be32 from)
 {
 	__u32 zero = 0;
 	struct nt_icmp4_error_frame *f = bpf_map_lookup_elem(&nt_icmp_scratch, &zero);
+	struct nt_rx_note *n;
 	struct iphdr *q;
 	__u8 dst_mac[NT_ETH_ALEN];
 
@@ -68,6 +108,9 @@ NT_GLOBAL int nt_tc_icmp4_error(struct __sk_buff *skb, __u32 type, __u32 code, _
 	if (f->eth.h_proto != bpf_htons(ETH_P_IP) || q->version != 4 ||
 	    !nt_icmp4_error_allowed(q, f->quoted[sizeof(struct iphdr)]))
 		return -1;
+	n = bpf_map_lookup_elem(&nt_rx_note, &zero);
+	if (n && n->nat && n->ifindex == skb->ifindex && q->daddr == n->now_addr)
+		nt_icmp4_quote_as_sent(f, n);
 
 	/* Back to the sender, from the MAC it sent to. */
 	nt_mac_copy(dst_mac, f->eth.h_dest);

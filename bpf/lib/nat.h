@@ -392,8 +392,10 @@ NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
 	if (r != 0)
 		return r;
 	fip = nt_fip_lookup(x, router_id, NT_NAT_IN, ip.daddr);
-	if (fip)
+	if (fip) {
+		nt_rx_note_nat(skb, ip.daddr, l4.dport, fip->addr.w[3], l4.dport);
 		return nt_nat_rewrite(skb, &l4, 0, ip.daddr, fip->addr.w[3], 0, 0) < 0 ? -NT_DROP_MALFORMED : 1;
+	}
 	if (!l4.has_ports)
 		return 0;
 	nt_nat_key_set(x, router_id, NT_NAT_IN, ip.protocol, ip.saddr, ip.daddr, l4.sport, l4.dport);
@@ -411,6 +413,7 @@ NT_GLOBAL int nt_nat_in(struct __sk_buff *skb, __u32 router_id)
 		e->seen_ns = bpf_ktime_get_ns();
 		nt_counter_add_atomic(&e->counter, skb->len);
 	}
+	nt_rx_note_nat(skb, ip.daddr, l4.dport, e->addr.w[3], e->port);
 	return nt_nat_rewrite(skb, &l4, 0, ip.daddr, e->addr.w[3], l4.dport, e->port) < 0 ? -NT_DROP_MALFORMED : 1;
 }
 

@@ -42,33 +42,56 @@ NT_INLINE int nt_tc_redirect(struct __sk_buff *skb, __u32 ifindex)
 	return bpf_redirect(ifindex, 0);
 }
 
-/* ---- Back out of the ingress interface ----------------------------------------
+/* ---- What an uplink frame came as ---------------------------------------------
  * A frame answered in place (ICMP error, echo reply, ARP reply) leaves by the
- * interface it came in. On a VLAN provider uplink the stack had moved the
- * tag into the skb metadata and uplink_ingress popped it: it records the tag
- * here for every frame, under that interface's index (a tap's answer never
- * matches an uplink's), and nt_tc_back puts it back. Per CPU: one program
- * run at a time. */
-struct nt_back_tag {
+ * interface it came in, and an ICMP error must quote what its sender sent.
+ * On an uplink both can differ from the frame the datapath holds: the stack
+ * moved a VLAN tag into the skb metadata and uplink_ingress popped it, and
+ * nt_nat_in may have translated the destination. uplink_ingress starts this
+ * note for every frame, under the uplink's index (a tap's frame never
+ * matches it); nt_tc_back puts the tag back, nt_tc_icmp4_error the quoted
+ * destination. Per CPU: one program run at a time. */
+struct nt_rx_note {
 	__u32 ifindex;
 	__u32 vlan; /* 0: untagged */
+	__u32 nat;  /* 1: the destination was translated, from orig_* to now_* */
+	__be32 orig_addr;
+	__be32 now_addr;
+	__be16 orig_port; /* TCP/UDP destination port or ICMP echo id */
+	__be16 now_port;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct nt_back_tag);
-} nt_back_tag SEC(".maps");
+	__type(value, struct nt_rx_note);
+} nt_rx_note SEC(".maps");
 
-NT_INLINE void nt_tc_back_tag_set(const struct __sk_buff *skb, __u32 vlan)
+NT_INLINE void nt_rx_note_start(const struct __sk_buff *skb, __u32 vlan)
 {
 	__u32 zero = 0;
-	struct nt_back_tag *t = bpf_map_lookup_elem(&nt_back_tag, &zero);
+	struct nt_rx_note *n = bpf_map_lookup_elem(&nt_rx_note, &zero);
 
-	if (t) {
-		t->ifindex = skb->ifindex;
-		t->vlan = vlan;
+	if (n) {
+		__builtin_memset(n, 0, sizeof(*n));
+		n->ifindex = skb->ifindex;
+		n->vlan = vlan;
+	}
+}
+
+NT_INLINE void nt_rx_note_nat(const struct __sk_buff *skb, __be32 orig_addr, __be16 orig_port, __be32 now_addr,
+			      __be16 now_port)
+{
+	__u32 zero = 0;
+	struct nt_rx_note *n = bpf_map_lookup_elem(&nt_rx_note, &zero);
+
+	if (n && n->ifindex == skb->ifindex) {
+		n->nat = 1;
+		n->orig_addr = orig_addr;
+		n->orig_port = orig_port;
+		n->now_addr = now_addr;
+		n->now_port = now_port;
 	}
 }
 
@@ -76,7 +99,7 @@ NT_INLINE void nt_tc_back_tag_set(const struct __sk_buff *skb, __u32 vlan)
 NT_INLINE int nt_tc_back(struct __sk_buff *skb)
 {
 	__u32 zero = 0;
-	struct nt_back_tag *t = bpf_map_lookup_elem(&nt_back_tag, &zero);
+	struct nt_rx_note *t = bpf_map_lookup_elem(&nt_rx_note, &zero);
 
 	if (t && t->vlan && t->ifindex == skb->ifindex &&
 	    bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), (__u16)t->vlan) < 0)

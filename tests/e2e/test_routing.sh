@@ -97,6 +97,22 @@ seen=${seen%%:*}
 # leaves quoting the floating IP: the outside's UDP socket sees the refusal.
 got=$(udp_probe ext 172.31.208.110 9)
 [ "$got" = refused ] || fail "a1's port unreachable through its floating IP: the outside saw '$got'"
+# The router's own error about inbound traffic (TTL 1 to the floating IP)
+# quotes the datagram as the outside sent it, so the outside's socket (with
+# IP_RECVERR (11), as traceroute uses) matches it: EHOSTUNREACH, not a timeout.
+got=$(in_ns ext timeout 5 python3 -c '
+import errno, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.setsockopt(socket.IPPROTO_IP, 11, 1)  # IP_RECVERR
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+s.connect(("172.31.208.110", 33434)); s.send(b"ttl")
+try:
+    s.recv(64); print("answered")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print("unreachable" if e.errno == errno.EHOSTUNREACH else e.strerror)' 2>&1)
+[ "$got" = unreachable ] || fail "TTL 1 to the floating IP: the outside's socket saw '$got', expected the router's time-exceeded"
 pings ext 172.31.208.102 || fail "the router's external address does not answer ping"
 ! in_ns ext timeout 3 bash -c 'echo > /dev/tcp/172.31.208.102/7007' 2>/dev/null || fail "unsolicited TCP to the SNAT address got through"
 pass "inbound: floating IP to a1 (ping, TCP with the real source, its ICMP errors translated), router address answers ping, nothing else gets in"

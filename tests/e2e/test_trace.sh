@@ -144,6 +144,20 @@ SEEN=$seen check "$t" 't["outcome"] == "leaves"' \
   || fail "trace of the SNAT flow does not show what the server saw ($seen)"
 pass "NAT: floating IP out (source 172.31.208.110) and in (to a1, rt-ssh), SNAT as the server saw it ($seen); the real flows agree"
 
+# b2 on compute-2: its SNAT flow goes, as sent, over GRE to compute-1 (the
+# router's SNAT host), which routes it out of its uplink; the real flow
+# leaves with the router's address.
+t=$(h2 -o json trace --from-port b2 --dst 198.51.100.7 --proto tcp --dport 7007 --peer-instance "$PFX-compute-1") \
+  || fail "trace b2 -> outside"
+check "$t" 't["outcome"] == "leaves"' 'len(st) == 2' \
+  'any(n.startswith("SNAT: translated on the router'"'"'s SNAT host 192.0.2.11") for n in st[0]["notes"])' \
+  '[l for l in st[0]["out"] if l["proto"] == "ipv4"][0]["dst"] == "192.0.2.11"' \
+  'st[1]["host"].endswith("compute-1") and st[1]["program"] == "uplink_ingress"' \
+  '"via uplink eth2 (network public)" in t["summary"]' || fail "trace of compute-2's SNAT flow through compute-1"
+seen=$(connect b2 198.51.100.7 7007) || fail "b2 -> outside (through the SNAT host) really fails"
+[ "${seen%%:*}" = 172.31.208.102 ] || fail "the outside saw b2 as $seen"
+pass "SNAT from compute-2: the trace follows the frame to compute-1, the SNAT host, and out of its uplink; the server saw $seen"
+
 # --- tracing changes no live state -----------------------------------------------------
 # Raw dumps of every map the datapath writes, both hosts, before and after a
 # group of traces. Noise is kept out: conntrack holds only TCP flows (no

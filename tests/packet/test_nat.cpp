@@ -459,6 +459,60 @@ TEST_F(Nat, IcmpErrorAboutFloatingIpFlowIsTranslatedInnerAndOuter) {
     expect_out(uplink_ingress(kUplink, err, false), 0, want, false);
 }
 
+// What the router itself sends back out of ext0 about `offending` (a frame
+// from the outside to the router's MAC there): from its MAC and external
+// address, with the header Linux gives its ICMP errors (tos 0xc0, TTL 64,
+// id 0, no DF), quoting the IP header and 8 bytes of `offending` as sent.
+Bytes router_error_out(const Mac& router_mac, const Bytes& offending, uint8_t type, uint8_t code, uint16_t mtu) {
+    Tins::IP ip(kServer, kExtIp);
+    ip.ttl(64);
+    ip.tos(0xc0);
+    ip.id(0);
+    ip.flags(static_cast<Tins::IP::Flags>(0));
+    Tins::ICMP icmp(static_cast<Tins::ICMP::Flags>(type));
+    icmp.code(code);
+    if (mtu) icmp.mtu(mtu);
+    const Bytes q(offending.begin() + 14, offending.begin() + 14 + 28);
+    return bytes(Tins::EthernetII(kGwMac, router_mac) / ip / icmp /
+                 Tins::RawPDU(q.data(), static_cast<uint32_t>(q.size())));
+}
+
+// Errors the router sends about inbound traffic it translated (TTL running
+// out, a floating IP's VM behind a smaller MTU) quote the packet as the
+// outside sent it: to the floating IP, or to the SNAT address and port, not
+// the fixed address the router had rewritten it to, or the sender's stack
+// cannot match the error to its socket (no PMTU discovery, no traceroute).
+TEST_F(Nat, RouterErrorsAboutInboundTranslatedTrafficQuoteItAsSent) {
+    learn_gateway();
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a"), &gw = port("r1-gw");
+
+    const Bytes to_fip = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kFip, 1}, 53, 5353, true);
+    const Bytes want = router_error_out(gw.mac, to_fip, 11, 0, 0);
+    RunResult t = uplink_ingress(kUplink, to_fip, true);
+    EXPECT_EQ(t.cb.verdict, NT_VERDICT_REPLY) << describe(t);
+    EXPECT_EQ(t.cb.reason, NT_DROP_TTL_EXCEEDED) << describe(t);
+    EXPECT_TRUE(same_frame(t.out, want));
+    expect_out(uplink_ingress(kUplink, to_fip, false), 0, want, false);
+
+    // 1,472 bytes of UDP with DF to the floating IP: a2's net-a has MTU 1450.
+    Tins::IP big_ip = ip_of({kServer, kFip});
+    const Bytes big = bytes(Tins::EthernetII(gw.mac, kGwMac) / big_ip / Tins::UDP(5353, 53) /
+                            Tins::RawPDU(std::string(1472 - 28, 'b')));
+    expect_out(uplink_ingress(kUplink, big, false), 0, router_error_out(gw.mac, big, 3, 4, 1450), false);
+
+    // A SNAT flow's reply, TTL 1: quoted to the router's address and port.
+    ASSERT_EQ(ingress("a1", flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, kServer}, 40400, 53, false), false)
+                  .retval,
+              kTcActRedirect);
+    const auto ob = binding(NT_NAT_OUT, kProtoUdp, a1.ip, kServer, 40400, 53);
+    ASSERT_TRUE(ob);
+    const Bytes reply = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kExtIp, 1}, 53, ntohs(ob->port), true);
+    expect_out(uplink_ingress(kUplink, reply, false), 0, router_error_out(gw.mac, reply, 11, 0, 0), false);
+    // And an echo request's id: a ping to the floating IP with TTL 1.
+    const Bytes ping = flow_frame(Proto::Echo, kGwMac, gw.mac, {kServer, kFip, 1}, 77, 77, false);
+    expect_out(uplink_ingress(kUplink, ping, false), 0, router_error_out(gw.mac, ping, 11, 0, 0), false);
+}
+
 // The other way: a VM's own ICMP error about a packet that came in
 // translated. a2 (floating IP) refuses UDP that reached it through
 // 172.31.208.110; its port-unreachable quotes its fixed address, and must
