@@ -316,6 +316,15 @@ std::vector<RouterRow> Instance::routers() const {
     }
     for (const auto& [k, v] : e.routes)
         if (by_id.count(k.router_id)) by_id[k.router_id].routes++;
+    for (const auto& [rid, sn] : e.snat) {
+        if (!by_id.count(rid)) continue;
+        RouterRow& r = by_id[rid];
+        r.snat = (sn.flags & NT_SNAT_REMOTE) ? RouterRow::Snat::Elsewhere : RouterRow::Snat::Here;
+        r.snat_address = ip_of(sn.ext_ip);
+        r.snat_host = ip_of(sn.snat_host);
+        r.port_min = sn.port_min;
+        r.port_max = sn.port_max;
+    }
     std::vector<RouterRow> rows;
     for (auto& [rid, r] : by_id) rows.push_back(std::move(r));
     std::sort(rows.begin(), rows.end(),

@@ -128,6 +128,11 @@ struct RouterRow {
     };
     std::vector<Interface> interfaces;
     size_t routes = 0;
+    // Default SNAT as this host does it: none, here (the SNAT host, with its
+    // port range), or sent to the SNAT host's tunnel endpoint.
+    enum class Snat { None, Here, Elsewhere } snat = Snat::None;
+    IpAddr snat_address, snat_host;  // the external address; Elsewhere: where to
+    uint16_t port_min = 0, port_max = 0;
 };
 
 // A SNAT binding (both directions of one flow) with its counters.

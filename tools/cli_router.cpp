@@ -41,7 +41,24 @@ json router_json(const RouterRow& r) {
         ifs.push_back({{"network_id", in.network_id}, {"network_name", in.network_name}, {"mac", in.mac.str()},
                        {"ips", ips}});
     }
-    return {{"id", r.id}, {"name", r.name}, {"interfaces", ifs}, {"routes", r.routes}};
+    json snat = nullptr;
+    if (r.snat == RouterRow::Snat::Here)
+        snat = {{"address", r.snat_address.str()}, {"host", "here"}, {"port_min", r.port_min}, {"port_max", r.port_max}};
+    else if (r.snat == RouterRow::Snat::Elsewhere)
+        snat = {{"address", r.snat_address.str()}, {"host", r.snat_host.str()}};
+    return {{"id", r.id}, {"name", r.name}, {"interfaces", ifs}, {"routes", r.routes}, {"snat", snat}};
+}
+
+// Where the router's default SNAT happens, as this host sees it.
+std::string snat_text(const RouterRow& r) {
+    switch (r.snat) {
+    case RouterRow::Snat::Here:
+        return r.snat_address.str() + " here, ports " + std::to_string(r.port_min) + "-" + std::to_string(r.port_max);
+    case RouterRow::Snat::Elsewhere:
+        return r.snat_address.str() + " on the SNAT host " + r.snat_host.str();
+    default:
+        return "-";
+    }
 }
 
 std::string ips_text(const std::vector<IpAddr>& ips) {
@@ -113,7 +130,7 @@ std::unique_ptr<RouterCommands> add_router_commands(CLI::App& app) {
     auto c = std::make_unique<RouterCommands>();
     c->router = app.add_subcommand("router", "Distributed routers this host routes for (no qrouter namespace)");
     c->router->require_subcommand(1);
-    c->list = c->router->add_subcommand("list", "Routers with their interfaces (gateway MAC and addresses)");
+    c->list = c->router->add_subcommand("list", "Routers with their interfaces (gateway MAC and addresses) and where their default SNAT happens");
     c->show = c->router->add_subcommand("show", "One router: interfaces and its route table");
     c->show->add_option("ROUTER", c->ref, "Router id (or its first 8+ characters) or name")->required();
     c->route = app.add_subcommand("route", "Route tables of the distributed routers");
@@ -160,7 +177,8 @@ int run_router_commands(const Globals& g, const RouterCommands& c) {
             print_json(j);
         } else {
             const auto& r = routers[0];
-            std::cout << "router " << r.id << (r.name.empty() ? "" : " (" + r.name + ")") << "\n";
+            std::cout << "router " << r.id << (r.name.empty() ? "" : " (" + r.name + ")") << "\n"
+                      << "default SNAT: " << snat_text(r) << "\n";
             TextTable t({"  NETWORK", "MAC", "ADDRESSES"});
             for (const auto& in : r.interfaces)
                 t.add({"  " + (in.network_name.empty() ? in.network_id : in.network_name), in.mac.str(),
@@ -174,13 +192,13 @@ int run_router_commands(const Globals& g, const RouterCommands& c) {
         for (const auto& r : routers) a.push_back(router_json(r));
         print_json(a);
     } else {
-        TextTable t({"ROUTER", "ID", "INTERFACES", "ROUTES"});
+        TextTable t({"ROUTER", "ID", "INTERFACES", "ROUTES", "DEFAULT SNAT"});
         for (const auto& r : routers) {
             std::string ifs;
             for (const auto& in : r.interfaces)
                 ifs += (ifs.empty() ? "" : " ") + (in.network_name.empty() ? in.network_id : in.network_name) + ":" +
                        ips_text(in.ips);
-            t.add({r.name, r.id, ifs, std::to_string(r.routes)});
+            t.add({r.name, r.id, ifs, std::to_string(r.routes), snat_text(r)});
         }
         std::cout << t.str();
     }

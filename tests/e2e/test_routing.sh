@@ -165,6 +165,13 @@ got=$(udp_probe a2 198.51.100.7 9)
 [ "$got" = refused ] || fail "ICMP port unreachable to compute-2's VM through the SNAT host: '$got'"
 h1 nat list | grep -q '10\.2\.0\.13' || fail "b2's binding is not on compute-1: $(h1 nat list)"
 ! h2 nat list | grep -q '172\.31\.208\.102' || fail "compute-2 bound SNAT ports itself: $(h2 nat list)"
+h1 router show router-1 | grep -q '^default SNAT: 172.31.208.102 here, ports 1024-65535$' \
+  || fail "router show on compute-1 does not say it is the SNAT host: $(h1 router show router-1)"
+h2 router list -o json | python3 -c '
+import json,sys
+r = [r for r in json.load(sys.stdin) if r["name"] == "router-1"][0]
+assert r["snat"] == {"address": "172.31.208.102", "host": "192.0.2.11"}, r' \
+  || fail "router list on compute-2 does not name the SNAT host: $(h2 router list)"
 bps=$(iperf_bps b2 ext 198.51.100.7)
 [ "$bps" -gt 10000000 ] || fail "iperf3 from compute-2 through the SNAT host: $bps bit/s"
 pass "compute-2's VMs (GRE and VXLAN) go out through compute-1, the SNAT host: $seen_b2 and $seen_a2, ping, ICMP errors, TCP $((bps / 1000000)) Mbit/s; compute-2 binds nothing"
