@@ -120,7 +120,8 @@ NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id, int from_pro
 			nt_tc_report(skb, NT_VERDICT_DELIVER, 0, 0);
 			return TC_ACT_SHOT; /* an answer to the router's request: learned */
 		}
-		return nt_uplink_route(skb, fwd.remote, net_id, !from_provider);
+		return nt_uplink_route(skb, fwd.remote, net_id,
+				       !from_provider || (fwd.remote->flags & NT_FDB_SNAT_PEER));
 	}
 	copies = nt_tc_flood(skb, net_id, skb->ifindex);
 	nt_tc_report(skb, NT_VERDICT_FLOOD, copies, 0);

@@ -305,7 +305,7 @@ std::vector<RouterRow> Instance::routers() const {
         r.name = str_of(info.name, sizeof info.name);
     }
     for (const auto& [k, v] : e.fdb) {
-        if (!(v.flags & NT_FDB_ROUTER) || !by_id.count(v.router_id)) continue;
+        if (!(v.flags & NT_FDB_ROUTER) || (v.flags & NT_FDB_SNAT_PEER) || !by_id.count(v.router_id)) continue;
         RouterRow::Interface in;
         in.network_name = net_name(e, k.net_id, &in.network_id);
         in.mac = mac_of(k.mac);

@@ -125,7 +125,7 @@ struct TraceHost {
     // A router interface MAC on the network: where a VM sends off-subnet packets.
     std::optional<MacAddr> router_mac(uint32_t net_id) const {
         for (const auto& [k, v] : e.fdb)
-            if (k.net_id == net_id && (v.flags & NT_FDB_ROUTER)) return mac_of(k.mac);
+            if (k.net_id == net_id && (v.flags & NT_FDB_ROUTER) && !(v.flags & NT_FDB_SNAT_PEER)) return mac_of(k.mac);
         return std::nullopt;
     }
 

@@ -56,14 +56,25 @@ bool is_snat_host(const State& state, const Router& router, const std::string& h
     return snat_host(state, router) == host;
 }
 
-MacAddr external_mac(const State& state, const Router& router, const Port& gateway, const std::string& host) {
-    if (is_snat_host(state, router, host)) return gateway.mac_address;
-    const uint32_t h = fnv1a32(router.id + "/" + host);
+namespace {
+
+// 06:4e (locally administered, unicast) + 32 bits of FNV-1a of key.
+MacAddr derived_mac(const std::string& key) {
+    const uint32_t h = fnv1a32(key);
     MacAddr m;
     m.b = {0x06, 0x4e, static_cast<uint8_t>(h >> 24), static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8),
            static_cast<uint8_t>(h)};
     return m;
 }
+
+}  // namespace
+
+MacAddr external_mac(const State& state, const Router& router, const Port& gateway, const std::string& host) {
+    if (is_snat_host(state, router, host)) return gateway.mac_address;
+    return derived_mac(router.id + "/" + host);
+}
+
+MacAddr snat_transit_mac(const Router& router) { return derived_mac(router.id + "/snat"); }
 
 void compile_router_nat(const State& state, const RouterGateway& gw, const std::string& host, MapEntries& e) {
     const auto ext = external_ip(gw);
@@ -80,6 +91,8 @@ void compile_router_nat(const State& state, const RouterGateway& gw, const std::
             v.port_min = v.port_max = 0;
             const Host* h = owner ? state.find_host(*owner) : nullptr;
             if (h && h->tunnel_ip) v.snat_host = h->tunnel_ip->to_abi();
+            const MacAddr transit = snat_transit_mac(*gw.router);
+            std::copy(transit.b.begin(), transit.b.end(), v.snat_mac);
         }
         e.snat[gw.router_id] = v;
     }

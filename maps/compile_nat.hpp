@@ -35,6 +35,12 @@ bool is_snat_host(const State& state, const Router& router, const std::string& h
 // the external switch learns on that host alone (DVR's per-host fg- port).
 MacAddr external_mac(const State& state, const Router& router, const Port& gateway, const std::string& host);
 
+// The router's SNAT MAC on its VLAN/flat tenant networks (06:4e + FNV-1a of
+// "<router>/snat"): the SNAT host routes frames to it from other hosts' VMs
+// (the tunnel carries them on VXLAN/GRE networks). Neutron's DVR uses the
+// csnat port's MAC for the same hop.
+MacAddr snat_transit_mac(const Router& router);
+
 // nt_snat (enable_snat: the port range on the SNAT host, the SNAT host's
 // tunnel endpoint elsewhere) and, for floating IPs whose port is bound to this
 // host (translated where the VM runs, as DVR does), nt_fips both ways plus

@@ -52,6 +52,8 @@ struct Interface {
     std::vector<const Subnet*> subnets;  // the subnets its fixed IPs are on
     bool external;                       // the gateway port: NAT applies beyond it
     MacAddr mac;                         // the router's MAC here (external_mac on the gateway)
+    MacAddr send_mac;                    // the source of frames routed onto the network
+    bool snat_peer = false;              // the SNAT host's VLAN/flat tenant side (snat_transit_mac)
     uint32_t flags() const { return external ? NT_ROUTE_EXTERNAL : 0; }
 };
 
@@ -59,7 +61,7 @@ nt_route route_value(const Interface& in, uint32_t flags) {
     auto rv = zeroed<nt_route>();
     rv.net_id = in.net_id;
     rv.flags = flags | in.flags();
-    std::copy(in.mac.b.begin(), in.mac.b.end(), rv.mac);
+    std::copy(in.send_mac.b.begin(), in.send_mac.b.end(), rv.mac);
     if (auto ip = first_v4(*in.port)) rv.src_ip = htonl(ip->v4_host_order());
     return rv;
 }
@@ -91,8 +93,16 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
         std::vector<Interface> ifaces;
         for (const auto& p : state.ports) {
             if (enabled_router(state, p, true) != &router) continue;
-            Interface in{&p, net_ids.at(p.network_id), {}, is_router_gateway(p), p.mac_address};
-            if (in.external) in.mac = external_mac(state, router, p, host);
+            Interface in{&p, net_ids.at(p.network_id), {}, is_router_gateway(p), p.mac_address, p.mac_address};
+            if (in.external) in.mac = in.send_mac = external_mac(state, router, p, host);
+            // On the SNAT host, a VLAN/flat tenant network also takes other
+            // hosts' SNAT flows at the router's SNAT MAC; frames routed onto
+            // it leave from that MAC, so the switch learns where it is.
+            const Network* net = state.find_network(p.network_id);
+            in.snat_peer = !in.external && net && (net->type == NetworkType::Vlan || net->type == NetworkType::Flat) &&
+                           router.external_gateway_info && router.external_gateway_info->enable_snat &&
+                           is_snat_host(state, router, host);
+            if (in.snat_peer) in.send_mac = snat_transit_mac(router);
             for (const auto& f : p.fixed_ips)
                 if (const Subnet* s = state.find_subnet(f.subnet_id)) in.subnets.push_back(s);
             ifaces.push_back(std::move(in));
@@ -110,6 +120,11 @@ void compile_routers(const State& state, const std::set<std::string>& routers,
             fv.flags = NT_FDB_ROUTER;
             if (auto ip = first_v4(p)) fv.router_ip = ip->to_abi();
             e.fdb[fk] = fv;
+            if (in.snat_peer) {
+                std::copy(in.send_mac.b.begin(), in.send_mac.b.end(), fk.mac);
+                fv.flags = NT_FDB_ROUTER | NT_FDB_SNAT_PEER;
+                e.fdb[fk] = fv;
+            }
 
             // The gateway answers ARP (and ICMP echo) on every host; the
             // external address answers ARP only on the SNAT host, ping on all.

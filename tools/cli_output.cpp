@@ -68,6 +68,8 @@ std::string fdb_flags_text(uint32_t f) {
     if (f & NT_FDB_LOCAL) add("local");
     if (f & NT_FDB_REMOTE) add("remote");
     if (f & NT_FDB_ROUTER) add("router");
+    if (f & NT_FDB_UPLINK) add("uplink");
+    if (f & NT_FDB_SNAT_PEER) add("snat-peer");
     return s;
 }
 
@@ -179,11 +181,20 @@ json fdb_json(const std::vector<FdbRow>& rows) {
     return a;
 }
 
+namespace {
+
+std::string fdb_where(const FdbRow& r) {
+    if (r.flags & NT_FDB_ROUTER) return (r.flags & NT_FDB_SNAT_PEER) ? "router (SNAT MAC)" : "router";
+    if (r.flags & NT_FDB_REMOTE) return "vtep " + r.vtep.str();
+    if (r.flags & NT_FDB_UPLINK) return "uplink (ifindex " + std::to_string(r.ifindex) + ")";
+    return r.ifname + " (local)";
+}
+
+}  // namespace
+
 std::string fdb_text(const std::vector<FdbRow>& rows) {
     TextTable t({"NETWORK", "NET-ID", "MAC", "WHERE", "PORT"});
-    for (const auto& r : rows)
-        t.add({r.network_id, hex32(r.net_id), r.mac.str(),
-               (r.flags & NT_FDB_REMOTE) ? "vtep " + r.vtep.str() : r.ifname + " (local)", r.port_id});
+    for (const auto& r : rows) t.add({r.network_id, hex32(r.net_id), r.mac.str(), fdb_where(r), r.port_id});
     return t.str();
 }
 

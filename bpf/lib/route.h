@@ -86,7 +86,9 @@ NT_INLINE int nt_tc_resolve(struct __sk_buff *skb, const struct nt_net *net, con
  * SNAT host, DVR's central SNAT): the frame goes as the VM sent it, to the
  * router's MAC, over the ingress network's tunnel to that host, which routes
  * and translates it; the replies come back to the VM the same way as any
- * routed frame. The tenant network's MTU already leaves room for the tunnel. */
+ * routed frame. The tenant network's MTU already leaves room for the tunnel.
+ * On a VLAN/flat network it goes out of the physnet uplink to the router's
+ * SNAT MAC instead, which only the SNAT host routes (Neutron's csnat port). */
 NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x, struct nt_net_key *k,
 				 const struct nt_snat *sn)
 {
@@ -95,7 +97,14 @@ NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x,
 	k->net_id = x->in_net;
 	net = bpf_map_lookup_elem(&nt_nets, k);
 
-	if (!net || (net->type != NT_NET_VXLAN && net->type != NT_NET_GRE) || !sn->snat_host.w[3])
+	if (!net)
+		return -NT_DROP_NO_SNAT_PATH;
+	if ((net->type == NT_NET_VLAN || net->type == NT_NET_FLAT) && net->uplink) {
+		if (bpf_skb_store_bytes(skb, 0, sn->snat_mac, NT_ETH_ALEN, 0) < 0)
+			return -NT_DROP_MALFORMED;
+		return nt_tc_send_uplink(skb, net);
+	}
+	if ((net->type != NT_NET_VXLAN && net->type != NT_NET_GRE) || !sn->snat_host.w[3])
 		return -NT_DROP_NO_SNAT_PATH;
 	__builtin_memset(&x->peer, 0, sizeof(x->peer));
 	x->peer.flags = NT_FDB_REMOTE;
@@ -104,8 +113,8 @@ NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x,
 }
 
 /* Routes the IPv4 frame in skb, sent to the router of `rtr` (its FDB entry
- * on the ingress network in_net). from_peer: it came over the tunnel from
- * another host, which routes its VMs' frames itself and sends only SNAT
+ * on the ingress network in_net). from_peer: it came from another host (over
+ * the tunnel, or to the SNAT MAC on a VLAN/flat network), which routes its VMs' frames itself and sends only SNAT
  * flows here (this host is the router's SNAT host); anything else is
  * refused, and no ICMP error goes back (it would leave untunnelled; the
  * sending host made the TTL and MTU checks). Returns a TC action or

@@ -107,6 +107,8 @@ enum nt_fdb_flags {
 	NT_FDB_REMOTE = 1u << 1, /* behind another host: vtep is valid */
 	NT_FDB_ROUTER = 1u << 2, /* a router interface MAC: route, don't switch */
 	NT_FDB_UPLINK = 1u << 3, /* behind the physnet uplink (VLAN/flat): ifindex is the uplink */
+	NT_FDB_SNAT_PEER = 1u << 4, /* with ROUTER, on the SNAT host: the router's SNAT MAC on a
+				     * VLAN/flat network, where other hosts send their VMs' SNAT flows */
 };
 
 struct nt_fdb_key {
@@ -221,7 +223,9 @@ struct nt_snat { /* key: __u32 router_id */
 	__u16 port_min; /* the port (ICMP id) range, on the SNAT host */
 	__u16 port_max;
 	__u32 flags;           /* enum nt_snat_flags */
-	union nt_ip snat_host; /* REMOTE: the SNAT host's tunnel endpoint */
+	union nt_ip snat_host; /* REMOTE: the SNAT host's tunnel endpoint (VXLAN/GRE networks) */
+	__u8 snat_mac[NT_ETH_ALEN]; /* REMOTE: the SNAT host's MAC on VLAN/flat networks */
+	__u8 pad[2];
 };
 
 struct nt_nat_key { /* a flow as one direction sees it, before translation */
@@ -656,7 +660,7 @@ NT_STATIC_ASSERT(sizeof(struct nt_route) == 36, "nt_route");
 NT_STATIC_ASSERT(sizeof(struct nt_router_info) == 88, "nt_router_info");
 NT_STATIC_ASSERT(sizeof(struct nt_fip_key) == 24, "nt_fip_key");
 NT_STATIC_ASSERT(sizeof(struct nt_fip) == 16, "nt_fip");
-NT_STATIC_ASSERT(sizeof(struct nt_snat) == 40, "nt_snat");
+NT_STATIC_ASSERT(sizeof(struct nt_snat) == 48, "nt_snat");
 NT_STATIC_ASSERT(sizeof(struct nt_nat_key) == 44, "nt_nat_key");
 NT_STATIC_ASSERT(sizeof(struct nt_nat_entry) == 48, "nt_nat_entry");
 NT_STATIC_ASSERT(sizeof(struct nt_counter) == 16, "nt_counter");

@@ -208,6 +208,27 @@ case "$(mac_of 172.31.208.111)" in
 esac
 pass "a floating IP on compute-2 beside compute-1's SNAT: both ways, 3 rounds in turn, each host behind its own MAC"
 
+# net-b becomes VLAN 300 on the physnet "public" (a trunk beside the flat
+# external network): no tunnel reaches the SNAT host any more, so compute-2
+# sends b2's SNAT flows out of its uplink to router-1's SNAT MAC, which only
+# compute-1 routes; the replies come back over the VLAN.
+python3 - "$NT_TMP/fip2.json" >"$NT_TMP/vlan.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for n in d["networks"]:
+    if n["name"] == "net-b":
+        n.update({"provider:network_type": "vlan", "provider:segmentation_id": 300, "provider:physical_network": "public"})
+print(json.dumps(d))
+EOF
+h1 apply --host compute-1 "$NT_TMP/vlan.json" >/dev/null || fail "apply (compute-1) with net-b on VLAN 300"
+h2 apply --host compute-2 "$NT_TMP/vlan.json" >/dev/null || fail "apply (compute-2) with net-b on VLAN 300"
+pings b1 10.2.0.13 || fail "b1 -> b2 over VLAN 300"
+seen=$(peer b2) || { h2 stats; fail "b2 (compute-2, VLAN net-b) cannot reach the outside through the SNAT host"; }
+[ "${seen%%:*}" = 172.31.208.102 ] || fail "b2 on VLAN net-b seen as $seen"
+pings b2 198.51.100.7 || fail "ICMP echo from b2 (VLAN) through the SNAT host"
+h1 fdb list | grep -q 'router (SNAT MAC)' || fail "compute-1 has no SNAT MAC entry: $(h1 fdb list)"
+pass "VLAN tenant network: compute-2's VM reaches the outside through compute-1 at the router's SNAT MAC ($seen)"
+
 # No iptables NAT anywhere: not in the root namespace, not in any of ours.
 for ns in "" $(ip netns list | awk '{print $1}' | grep "^$PFX-" || true); do
   rules=$( { if [ -z "$ns" ]; then iptables -t nat -S; else ip netns exec "$ns" iptables -t nat -S; fi; } 2>/dev/null | grep -c '^-A' || true)

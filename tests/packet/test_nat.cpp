@@ -722,6 +722,70 @@ TEST_F(NatSnatHost, FromAnotherHostOnlySnatFlowsAreRouted) {
     EXPECT_TRUE(bindings().empty());
 }
 
+// ---- A flat tenant network: no tunnel to the SNAT host ----------------------------------
+// net-a as a flat network on the physnet "tenant" (ten0 on every host): other
+// hosts reach the SNAT host at the router's SNAT MAC there.
+void make_net_a_flat(neutrino::State& s) {
+    for (auto& n : s.networks)
+        if (n.name == "net-a") {
+            n.type = neutrino::NetworkType::Flat;
+            n.segmentation_id.reset();
+            n.physical_network = "tenant";
+        }
+    for (auto& h : s.hosts) h.physical_interface_mappings["tenant"] = "ten0";
+}
+
+class NatElsewhereFlat : public NatElsewhere {
+protected:
+    void adjust_state(neutrino::State& s) const override {
+        NatElsewhere::adjust_state(s);
+        make_net_a_flat(s);
+    }
+};
+
+// a1's flow to the outside leaves by net-a's uplink as a1 sent it, but to
+// the router's SNAT MAC (only h2, the SNAT host, routes frames to it).
+TEST_F(NatElsewhereFlat, SnatFlowGoesToTheRoutersSnatMacOnTheNetwork) {
+    const TestPort &a1 = port("a1"), &r1a = port("r1-a");
+    const auto transit = neutrino::snat_transit_mac(state().routers.at(0));
+    const Bytes out = flow_frame(Proto::Udp, a1.mac, r1a.mac, {a1.ip, kServer}, 40123, 443, false);
+    const Bytes want = flow_frame(Proto::Udp, a1.mac, Mac(transit.b.data()), {a1.ip, kServer}, 40123, 443, false);
+    expect_out(ingress("a1", out, true), ifindex("ten0"), want, true);
+    expect_out(ingress("a1", out, false), 0, want, false);
+    EXPECT_TRUE(bindings().empty());
+}
+
+class NatSnatHostFlat : public NatSnatHost {
+protected:
+    void adjust_state(neutrino::State& s) const override {
+        NatSnatHost::adjust_state(s);
+        make_net_a_flat(s);
+    }
+};
+
+// h1, the SNAT host: r2's (h2) flow arrives on ten0 to the SNAT MAC, leaves
+// translated; the reply goes back out of ten0 to r2, from the SNAT MAC (so
+// the switch learns it). Only SNAT flows are routed from that MAC.
+TEST_F(NatSnatHostFlat, SnatFlowFromAnotherHostArrivesAtTheSnatMac) {
+    learn_gateway();
+    const TestPort &r2 = port("r2"), &gw = port("r1-gw"), &a1 = port("a1");
+    const Mac transit(neutrino::snat_transit_mac(state().routers.at(0)).b.data());
+    const Bytes sent = flow_frame(Proto::Udp, r2.mac, transit, {r2.ip, kServer}, 40600, 53, false);
+    RunResult r = uplink_ingress("ten0", sent, false);
+    ASSERT_EQ(r.retval, kTcActRedirect) << describe(r);
+    const auto ob = binding(NT_NAT_OUT, kProtoUdp, r2.ip, kServer, 40600, 53);
+    ASSERT_TRUE(ob);
+    const uint16_t ext = ntohs(ob->port);
+    EXPECT_TRUE(same_frame(r.out, flow_frame(Proto::Udp, gw.mac, kGwMac, {kExtIp, kServer, 63}, ext, 53, false)));
+
+    const Bytes reply = flow_frame(Proto::Udp, kGwMac, gw.mac, {kServer, kExtIp}, 53, ext, true);
+    expect_out(uplink_ingress(kUplink, reply, true), ifindex("ten0"),
+               flow_frame(Proto::Udp, transit, r2.mac, {kServer, r2.ip, 63}, 53, 40600, true), true);
+
+    const Bytes east_west = flow_frame(Proto::Udp, r2.mac, transit, {r2.ip, a1.ip}, 1000, 2000, false);
+    expect_trace_drop(uplink_ingress("ten0", east_west, true), NT_DROP_NO_ROUTE);
+}
+
 // ---- A VLAN external network ---------------------------------------------------------
 // "public" as VLAN 208 on ext0: what the router answers from the uplink goes
 // back tagged as it came. The stack moves a received tag into the skb

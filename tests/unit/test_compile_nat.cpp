@@ -166,3 +166,52 @@ TEST(CompileNat, EachHostSendsAndAnswersOnTheExternalNetworkWithItsOwnMac) {
     const auto def = e.routes.at(nt_route_key{32 + 96, kRouter1, IpAddr::parse("0.0.0.0")->to_abi()});
     EXPECT_EQ(std::memcmp(def.mac, m2.b.data(), NT_ETH_ALEN), 0);
 }
+
+namespace {
+
+// net-b (GRE in the fixture) as VLAN 300 on the physnet "public".
+State with_net_b_on_a_vlan() {
+    State s = fixture();
+    for (auto& n : s.networks)
+        if (n.name == "net-b") {
+            n.type = NetworkType::Vlan;
+            n.segmentation_id = 300;
+            n.physical_network = "public";
+        }
+    return s;
+}
+
+uint32_t net_named(const MapEntries& e, const std::string& name) {
+    for (const auto& [k, v] : e.net_info)
+        if (std::string(v.name) == name) return k.net_id;
+    throw std::out_of_range("no network " + name);
+}
+
+}  // namespace
+
+// On a VLAN/flat tenant network there is no tunnel to the SNAT host: other
+// hosts send their VMs' SNAT flows to the router's SNAT MAC there, which only
+// the SNAT host routes; its frames onto that network leave from that MAC so
+// the switch learns where it is.
+TEST(CompileNat, VlanTenantNetworkReachesTheSnatHostAtTheRoutersSnatMac) {
+    State s = with_net_b_on_a_vlan();
+    const MacAddr transit = snat_transit_mac(s.routers[0]);
+    EXPECT_EQ(transit.b[0], 0x06);
+    EXPECT_NE(transit, external_mac(s, s.routers[0], gateway_port(s), "compute-2"));
+
+    const auto c1 = compiled(s, "compute-1");
+    const uint32_t net_b = net_named(c1, "net-b"), net_a = net_named(c1, "net-a");
+    ASSERT_TRUE(c1.fdb.count(fdb_key(net_b, transit)));
+    EXPECT_EQ(c1.fdb.at(fdb_key(net_b, transit)).flags, unsigned(NT_FDB_ROUTER | NT_FDB_SNAT_PEER));
+    EXPECT_EQ(c1.fdb.at(fdb_key(net_b, transit)).router_id, kRouter1);
+    EXPECT_FALSE(c1.fdb.count(fdb_key(net_a, transit))) << "VXLAN net-a reaches the SNAT host over the tunnel";
+    const auto to_b = c1.routes.at(nt_route_key{32 + 96 + 24, kRouter1, IpAddr::parse("10.2.0.0")->to_abi()});
+    EXPECT_EQ(std::memcmp(to_b.mac, transit.b.data(), NT_ETH_ALEN), 0);
+
+    const auto c2 = compiled(s, "compute-2");
+    const auto sn = c2.snat.at(kRouter1);
+    EXPECT_EQ(std::memcmp(sn.snat_mac, transit.b.data(), NT_ETH_ALEN), 0);
+    EXPECT_FALSE(c2.fdb.count(fdb_key(net_b, transit))) << "only the SNAT host routes frames to it";
+    const auto to_b2 = c2.routes.at(nt_route_key{32 + 96 + 24, kRouter1, IpAddr::parse("10.2.0.0")->to_abi()});
+    EXPECT_EQ(std::memcmp(to_b2.mac, MacAddr::parse("fa:16:3e:aa:00:02")->b.data(), NT_ETH_ALEN), 0);
+}
