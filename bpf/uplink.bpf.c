@@ -53,8 +53,9 @@ int uplink_xdp(struct xdp_md *ctx)
 
 /* A frame to a router MAC from another host: from the outside on a provider
  * network (on the external network, floating IP / SNAT back to the fixed
- * address first; ICMP errors go back out of the uplink), or over the tunnel
- * (from_peer: a SNAT flow sent to this host, the router's SNAT host). */
+ * address first; ICMP errors go back out of the uplink), or from_peer: a
+ * SNAT flow another host sent to this host, the router's SNAT host, over the
+ * tunnel or to the router's SNAT MAC on a VLAN/flat network. */
 NT_INLINE int nt_uplink_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr, __u32 net_id, __u32 from_peer)
 {
 	struct nt_net_key nk = { .net_id = net_id };
@@ -98,9 +99,9 @@ NT_INLINE int nt_uplink_arp(struct __sk_buff *skb, __u32 net_id, int *action)
 
 /* Delivers a frame of net_id that arrived from another host to the local
  * taps: known unicast to its tap, the rest to every local port (never back
- * to another host: split horizon). Frames to a router MAC are routed (from
- * the tunnel only SNAT flows, see nt_tc_route); ARP replies to a router
- * from a provider uplink are consumed (learned). */
+ * to another host: split horizon). Frames to a router MAC are routed (over
+ * the tunnel or to a SNAT MAC only SNAT flows, see nt_tc_route); ARP
+ * replies to a router from a provider uplink are consumed (learned). */
 NT_INLINE int nt_deliver_local(struct __sk_buff *skb, __u32 net_id, int from_provider)
 {
 	struct nt_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end };

@@ -114,11 +114,11 @@ NT_INLINE int nt_tc_to_snat_host(struct __sk_buff *skb, struct nt_l3_scratch *x,
 
 /* Routes the IPv4 frame in skb, sent to the router of `rtr` (its FDB entry
  * on the ingress network in_net). from_peer: it came from another host (over
- * the tunnel, or to the SNAT MAC on a VLAN/flat network), which routes its VMs' frames itself and sends only SNAT
- * flows here (this host is the router's SNAT host); anything else is
- * refused, and no ICMP error goes back (it would leave untunnelled; the
- * sending host made the TTL and MTU checks). Returns a TC action or
- * -(drop reason). */
+ * the tunnel, or to the SNAT MAC on a VLAN/flat network); hosts route their
+ * own VMs' frames and send only SNAT flows here (this host is the router's
+ * SNAT host), so anything else is refused, and no ICMP error goes back (it
+ * would not reach the VM; the sending host made the TTL and MTU checks).
+ * Returns a TC action or -(drop reason). */
 NT_GLOBAL int nt_tc_route(struct __sk_buff *skb, const struct nt_fdb_entry *rtr, __u32 in_net, __u32 from_peer)
 {
 	struct nt_l3_scratch *x = nt_l3_scratch_get();
