@@ -46,11 +46,6 @@ NT_INLINE int nt_icmp4_error_allowed(const struct iphdr *ip, __u8 l4_first_byte)
 	return 1;
 }
 
-/* Rewrites the IPv4 frame in skb into an ICMP error (type, code, 32-bit
- * rest-of-header `info`, e.g. the next-hop MTU for "fragmentation needed")
- * from `from` back to the frame's sender, MACs swapped. 0 when the skb now
- * holds the error; negative when none is due or it could not be built (the
- * frame is then unchanged or no longer useful: the caller drops it). */
 /* An error about a frame nt_nat_in translated on its way in quotes it as its
  * sender sent it (RFC 5508): the quoted destination address and port (or
  * echo id) back to what nt_rx_note recorded, with the quoted IP checksum and
@@ -90,6 +85,11 @@ NT_INLINE void nt_icmp4_quote_as_sent(struct nt_icmp4_error_frame *f, const stru
 	__builtin_memcpy(l4 + csum_off, &csum, sizeof(csum));
 }
 
+/* Rewrites the IPv4 frame in skb into an ICMP error (type, code, 32-bit
+ * rest-of-header `info`, e.g. the next-hop MTU for "fragmentation needed")
+ * from `from` back to the frame's sender, MACs swapped. 0 when the skb now
+ * holds the error; negative when none is due or it could not be built (the
+ * frame is then unchanged or no longer useful: the caller drops it). */
 NT_GLOBAL int nt_tc_icmp4_error(struct __sk_buff *skb, __u32 type, __u32 code, __u32 info, __be32 from)
 {
 	__u32 zero = 0;

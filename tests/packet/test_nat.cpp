@@ -333,7 +333,7 @@ TEST_F(Nat, InboundWithoutBinding) {
     EXPECT_TRUE(bindings().empty());
 }
 
-// A slice of one port: the first flow takes it; a second flow to the same
+// A range of one port: the first flow takes it; a second flow to the same
 // server and port finds it held and is dropped nat-exhausted, the first
 // flow's binding untouched. (A flow to another server may use the same
 // external port: the inbound key includes the remote end.)
